@@ -1,0 +1,313 @@
+r"""Impurity species: the Fourier-transformed single-impurity potential U(q).
+
+Each species is a small class with a density ``n_imp`` (per area in 2D), a
+documented matrix element ``U(q)`` on the model's orbital/spin space and a
+``repr`` recording its parameters.  First-Born rates (THEORY.md section 4):
+
+.. math:: w_{l'l} = 2\pi n_\mathrm{imp}\,|\langle u_{l'}|U(k'-k)|u_l\rangle|^2
+          \,\delta(e_{l'} - e_l).
+
+A species whose potential has random internal components (randomly oriented
+magnetic moments) is a set of uncorrelated *channels* ``U_a`` with weights
+``c_a``; every disorder average of a product of two matrix elements -- the
+rate and also ``w dr`` -- is taken channel by channel as ``sum_a c_a (...)_a``.
+Species add: ``a + b`` is the combined disorder, whose rates add.
+
+The scattering stage consumes :meth:`channels`, a list of :class:`Channel`.
+A channel is either ``profile(q) * matrix`` with a real scalar profile (fast
+numba path) or a general matrix-valued callable (blocked NumPy path).
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import DisorderError
+
+__all__ = [
+    "Channel",
+    "Disorder",
+    "DeltaCorrelated",
+    "GaussianCorrelated",
+    "MagneticImpurities",
+    "Potential",
+    "DisorderMixture",
+]
+
+PROFILE_CONSTANT = 0
+PROFILE_GAUSSIAN = 1
+
+
+def _positive(name, value):
+    if not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
+        raise DisorderError(f"{name}={value!r} must be a positive finite number")
+    return float(value)
+
+
+def _finite(name, value):
+    if not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise DisorderError(f"{name}={value!r} must be a finite real number")
+    return float(value)
+
+
+@dataclass
+class Channel:
+    r"""One uncorrelated scattering channel: ``prefactor * |<l'|U_a|l>|^2``.
+
+    ``prefactor = 2 pi n_imp c_a``.  Either ``matrix`` with a real profile
+    (``kind``/``parameter``: constant, or ``exp(-q^2 L^2/4)`` with ``L``), or
+    ``function(q) -> (..., n, n)`` with optional ``gradient(q) -> (..., D, n, n)``.
+    """
+
+    prefactor: float
+    matrix: np.ndarray | None = None
+    kind: int = PROFILE_CONSTANT
+    parameter: float = 0.0
+    function: object = None
+    gradient: object = None
+    fd_step: float = 1e-4
+    label: str = field(default="")
+
+
+class Disorder:
+    """Base class: adding two disorders gives a :class:`DisorderMixture`."""
+
+    density: float
+
+    def __add__(self, other):
+        if not isinstance(other, Disorder):
+            return NotImplemented
+        return DisorderMixture(_species(self) + _species(other))
+
+    def channels(self, model):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def species(self):
+        return [self]
+
+
+def _species(d):
+    return list(d.species)
+
+
+def _check_matrix(name, matrix, n):
+    matrix = np.asarray(matrix, dtype=complex)
+    if matrix.shape != (n, n):
+        raise DisorderError(
+            f"{name} has shape {matrix.shape} but the model has {n} orbitals; "
+            f"pass an ({n}, {n}) matrix"
+        )
+    if not np.all(np.isfinite(matrix)):
+        raise DisorderError(f"{name} contains NaN or inf")
+    if np.abs(matrix - matrix.conj().T).max() > 1e-12 * max(np.abs(matrix).max(), 1.0):
+        raise DisorderError(
+            f"{name} is not Hermitian; a real-space impurity potential must be Hermitian"
+        )
+    return matrix
+
+
+class DeltaCorrelated(Disorder):
+    r"""Short-range (delta-correlated) impurities.
+
+    .. math:: U(\mathbf q) = u_0\,M
+
+    with ``u0 = strength`` and ``M = matrix`` (identity by default).  Units:
+    energy x area (2D).  Reference: Sinitsyn et al., PRB 75, 045315 (2007).
+    """
+
+    def __init__(self, density, strength, matrix=None):
+        self.density = _positive("density", density)
+        self.strength = _finite("strength", strength)
+        self.matrix = None if matrix is None else np.asarray(matrix, dtype=complex)
+
+    def __repr__(self):
+        m = "" if self.matrix is None else f", matrix={self.matrix.tolist()!r}"
+        return f"DeltaCorrelated(density={self.density!r}, strength={self.strength!r}{m})"
+
+    def _matrix(self, n):
+        if self.matrix is None:
+            return np.eye(n, dtype=complex)
+        return _check_matrix("DeltaCorrelated.matrix", self.matrix, n)
+
+    def U(self, q, n=None):
+        """``strength * matrix`` broadcast over ``q`` (shape ``(..., D)``)."""
+        q = np.asarray(q, dtype=float)
+        m = self._matrix(n or (2 if self.matrix is None else self.matrix.shape[0]))
+        return self.strength * np.broadcast_to(m, q.shape[:-1] + m.shape)
+
+    def channels(self, model):
+        m = self._matrix(model.n_bands)
+        return [Channel(2 * np.pi * self.density, self.strength * m, label=repr(self))]
+
+
+class GaussianCorrelated(Disorder):
+    r"""Scalar impurities with a Gaussian profile of range ``length``.
+
+    .. math:: U(\mathbf q) = u_0\,e^{-q^2 \ell^2/4}\,\mathbb 1
+
+    (the Fourier transform of a Gaussian of width ``ell/sqrt(2)`` with
+    integral ``u0``).  Units: energy x area.
+    """
+
+    def __init__(self, density, strength, length):
+        self.density = _positive("density", density)
+        self.strength = _finite("strength", strength)
+        self.length = _positive("length", length)
+
+    def __repr__(self):
+        return (
+            f"GaussianCorrelated(density={self.density!r}, strength={self.strength!r}, "
+            f"length={self.length!r})"
+        )
+
+    def U(self, q, n=2):
+        q = np.asarray(q, dtype=float)
+        f = self.strength * np.exp(-np.sum(q**2, axis=-1) * self.length**2 / 4)
+        return f[..., None, None] * np.eye(n)
+
+    def channels(self, model):
+        m = self.strength * np.eye(model.n_bands, dtype=complex)
+        return [
+            Channel(2 * np.pi * self.density, m, PROFILE_GAUSSIAN, self.length, label=repr(self))
+        ]
+
+
+class MagneticImpurities(Disorder):
+    r"""Randomly oriented magnetic impurities, short range.
+
+    .. math:: U(\mathbf q) = J\,\mathbf S\cdot\boldsymbol\sigma,\qquad
+              \langle S_a S_b\rangle = \tfrac{S^2}{3}\delta_{ab}
+
+    with ``J = exchange`` and ``S = spin``.  Averaged over orientations as
+    three uncorrelated channels ``U_a = J sigma_a`` of weight ``S^2/3``
+    (THEORY.md section 4).  ``sigma_a = 2 s_a`` uses the model's ``sx, sy, sz``.
+    """
+
+    def __init__(self, density, exchange, spin):
+        self.density = _positive("density", density)
+        self.exchange = _finite("exchange", exchange)
+        self.spin = _positive("spin", spin)
+
+    def __repr__(self):
+        return (
+            f"MagneticImpurities(density={self.density!r}, exchange={self.exchange!r}, "
+            f"spin={self.spin!r})"
+        )
+
+    def _pauli(self, model):
+        try:
+            return [2 * np.asarray(model.operators[a], dtype=complex) for a in ("sx", "sy", "sz")]
+        except KeyError as exc:
+            raise DisorderError(
+                f"MagneticImpurities needs spin operators 'sx', 'sy', 'sz' on {model!r}; "
+                "add them to the model's operators"
+            ) from exc
+
+    def U(self, q, orientation=(0.0, 0.0, 1.0), model=None):
+        """``J S n . sigma`` for one impurity orientation ``n`` (default z)."""
+        from .models import PAULI
+
+        pauli = PAULI if model is None else self._pauli(model)
+        n = np.asarray(orientation, dtype=float)
+        n = n / np.linalg.norm(n)
+        m = self.exchange * self.spin * sum(c * p for c, p in zip(n, pauli))
+        q = np.asarray(q, dtype=float)
+        return np.broadcast_to(m, q.shape[:-1] + m.shape)
+
+    def channels(self, model):
+        pref = 2 * np.pi * self.density * self.spin**2 / 3
+        return [
+            Channel(pref, self.exchange * p, label=f"{self!r}[{a}]")
+            for a, p in zip("xyz", self._pauli(model))
+        ]
+
+
+class Potential(Disorder):
+    r"""A user-supplied impurity potential ``U(q)``.
+
+    Parameters
+    ----------
+    density : float
+        Impurity density.
+    U : callable
+        ``U(q)`` with ``q`` of shape ``(..., D)`` returning ``(..., n, n)``.
+        The real-space potential must be Hermitian, i.e.
+        ``U(-q) = U(q)^dagger`` (checked), which makes the rates symmetric.
+    gradient : callable, optional
+        ``dU/dq``, shape ``(..., D, n, n)``; by default a fourth-order central
+        difference with step ``fd_step`` (error ~ fd_step^4, ~1e-12 relative
+        for U varying on momentum scales of order one).
+    name : str, optional
+        Label for ``repr``.
+
+    The coordinate shift includes ``-Im <l'|dU|l>/V`` for matrix-valued or
+    complex ``U(q)`` (THEORY.md section 6).
+    """
+
+    def __init__(self, density, U, gradient=None, fd_step=1e-4, name=None):
+        self.density = _positive("density", density)
+        if not callable(U):
+            raise DisorderError("U must be a callable q -> (..., n, n)")
+        self.function = U
+        self.gradient = gradient
+        self.fd_step = _positive("fd_step", fd_step)
+        self.name = name or getattr(U, "__name__", "U")
+
+    def __repr__(self):
+        return f"Potential(density={self.density!r}, U={self.name})"
+
+    def U(self, q):
+        return np.asarray(self.function(np.asarray(q, dtype=float)), dtype=complex)
+
+    def channels(self, model):
+        n, d = model.n_bands, model.dim
+        q = np.random.default_rng(7).normal(size=(5, d))
+        u = self.U(q)
+        if u.shape != (5, n, n):
+            raise DisorderError(
+                f"U(q) returned shape {u.shape} for q of shape {q.shape}; expected (5, {n}, {n})"
+            )
+        if not np.all(np.isfinite(u)):
+            raise DisorderError("U(q) returned NaN or inf")
+        um = self.U(-q)
+        if np.abs(um - np.swapaxes(u.conj(), -1, -2)).max() > 1e-10 * max(np.abs(u).max(), 1e-300):
+            raise DisorderError(
+                "U(-q) != U(q)^dagger: the real-space potential is not Hermitian, so the "
+                "first-Born rates would not be symmetric; fix U"
+            )
+        return [
+            Channel(
+                2 * np.pi * self.density,
+                function=self.U,
+                gradient=self.gradient,
+                fd_step=self.fd_step,
+                label=repr(self),
+            )
+        ]
+
+
+class DisorderMixture(Disorder):
+    """Several independent impurity species; their rates add."""
+
+    def __init__(self, species):
+        self._species = list(species)
+        if not self._species:
+            raise DisorderError("a disorder mixture needs at least one species")
+
+    @property
+    def species(self):
+        return list(self._species)
+
+    @property
+    def density(self):
+        return sum(s.density for s in self._species)
+
+    def __repr__(self):
+        return " + ".join(repr(s) for s in self._species)
+
+    def channels(self, model):
+        return [c for s in self._species for c in s.channels(model)]

@@ -1,0 +1,354 @@
+r"""Band models: Bloch Hamiltonians ``H(k)``, their derivatives and operators.
+
+Conventions (see THEORY.md section 1): hbar = 1, momenta and energies in the
+model's own units, spin operators in units of hbar (``sz = sigma_z / 2``).
+
+A model is any object with
+
+* ``dim`` -- spatial dimension D;
+* ``n_bands`` -- size n of the orbital/spin space;
+* ``hamiltonian(k)`` -- ``k`` of shape ``(..., D)`` -> ``(..., n, n)``;
+* ``velocity(k)`` -- ``dH/dk`` of shape ``(..., D, n, n)``;
+* ``operators`` -- a dict of named Hermitian ``(n, n)`` matrices.
+
+:func:`check_model` validates these contracts and is called by every stage
+that receives a model from a user.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = [
+    "Model",
+    "Rashba",
+    "MassiveDirac",
+    "KPModel",
+    "PAULI",
+    "check_model",
+    "resolve_observable",
+]
+
+SIGMA_0 = np.eye(2, dtype=complex)
+SIGMA_X = np.array([[0, 1], [1, 0]], dtype=complex)
+SIGMA_Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
+SIGMA_Z = np.array([[1, 0], [0, -1]], dtype=complex)
+PAULI = (SIGMA_X, SIGMA_Y, SIGMA_Z)
+
+#: Default relative tolerance of the Hermiticity checks.
+HERMITIAN_RTOL = 1e-10
+
+
+def _finite_real(name, value):
+    if not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ModelError(
+            f"parameter {name}={value!r} must be a finite real number; "
+            "pass a float such as 1.0"
+        )
+    return float(value)
+
+
+def _spin_half_operators():
+    return {"sx": SIGMA_X / 2, "sy": SIGMA_Y / 2, "sz": SIGMA_Z / 2}
+
+
+def _as_k(k, dim):
+    k = np.asarray(k, dtype=float)
+    if k.ndim == 0 or k.shape[-1] != dim:
+        raise ModelError(
+            f"k must have shape (..., {dim}) for a {dim}D model, got {k.shape}; "
+            "stack the momentum components in the last axis"
+        )
+    if not np.all(np.isfinite(k)):
+        raise ModelError("k contains NaN or inf; pass finite momenta")
+    return k
+
+
+class Model:
+    """Base class of the built-in models: stores operators, checks ``k``."""
+
+    dim = 2
+    n_bands = 2
+
+    def __init__(self, operators=None):
+        self.operators = {}
+        for name, op in (operators or {}).items():
+            self.operators[name] = _check_operator(name, op, self.n_bands)
+
+    def hamiltonian(self, k):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def velocity(self, k):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _check_operator(name, op, n):
+    op = np.asarray(op, dtype=complex)
+    if op.shape != (n, n):
+        raise ModelError(f"operator {name!r} has shape {op.shape}, expected ({n}, {n})")
+    if not np.all(np.isfinite(op)):
+        raise ModelError(f"operator {name!r} contains NaN or inf")
+    scale = max(np.abs(op).max(), 1.0)
+    if np.abs(op - op.conj().T).max() > HERMITIAN_RTOL * scale:
+        raise ModelError(
+            f"operator {name!r} is not Hermitian (max |O - O^dagger| = "
+            f"{np.abs(op - op.conj().T).max():.3g}); observables must be Hermitian"
+        )
+    return op
+
+
+class Rashba(Model):
+    r"""2D Rashba(-Dresselhaus) electron gas with an optional exchange field.
+
+    .. math::
+
+        H = \frac{k^2}{2m} + \alpha(\sigma_x k_y - \sigma_y k_x)
+            + \beta(\sigma_x k_x - \sigma_y k_y) + \mathbf{h}\cdot\boldsymbol\sigma
+
+    Parameters
+    ----------
+    mass : float
+        Effective mass m (hbar = 1), must be nonzero.
+    alpha : float
+        Rashba coupling (energy x length).
+    dresselhaus : float
+        Linear Dresselhaus coupling beta.
+    exchange : 3-sequence of float
+        Exchange field h (energy), coupling to the Pauli matrices.
+
+    Operators ``sx, sy, sz`` are spin in units of hbar (sigma / 2).
+    Reference: Bychkov and Rashba, JETP Lett. 39, 78 (1984).
+    """
+
+    dim = 2
+    n_bands = 2
+
+    def __init__(self, mass, alpha, dresselhaus=0.0, exchange=(0.0, 0.0, 0.0)):
+        self.mass = _finite_real("mass", mass)
+        if self.mass == 0:
+            raise ModelError("mass must be nonzero")
+        self.alpha = _finite_real("alpha", alpha)
+        self.dresselhaus = _finite_real("dresselhaus", dresselhaus)
+        exchange = tuple(exchange)
+        if len(exchange) != 3:
+            raise ModelError("exchange must have three components (hx, hy, hz)")
+        self.exchange = tuple(_finite_real(f"exchange[{i}]", h) for i, h in enumerate(exchange))
+        super().__init__(_spin_half_operators())
+
+    def __repr__(self):
+        return (
+            f"Rashba(mass={self.mass!r}, alpha={self.alpha!r}, "
+            f"dresselhaus={self.dresselhaus!r}, exchange={self.exchange!r})"
+        )
+
+    def hamiltonian(self, k):
+        k = _as_k(k, 2)
+        kx, ky = k[..., 0, None, None], k[..., 1, None, None]
+        a, b = self.alpha, self.dresselhaus
+        hx, hy, hz = self.exchange
+        return (
+            (kx**2 + ky**2) / (2 * self.mass) * SIGMA_0
+            + (a * ky + b * kx + hx) * SIGMA_X
+            + (-a * kx - b * ky + hy) * SIGMA_Y
+            + hz * SIGMA_Z
+        )
+
+    def velocity(self, k):
+        k = _as_k(k, 2)
+        kx, ky = k[..., 0, None, None], k[..., 1, None, None]
+        a, b = self.alpha, self.dresselhaus
+        vx = kx / self.mass * SIGMA_0 + b * SIGMA_X - a * SIGMA_Y
+        vy = ky / self.mass * SIGMA_0 + a * SIGMA_X - b * SIGMA_Y
+        return np.stack([vx, vy], axis=-3)
+
+
+class MassiveDirac(Model):
+    r"""2D massive Dirac cone.
+
+    .. math:: H = v (k_x \sigma_x + k_y \sigma_y) + \Delta \sigma_z
+
+    The lower band is unbounded below; Fermi-sea integrals over it use the
+    convergent tail treatment documented in :mod:`boltzspin.fermi`.
+    Operators ``sx, sy, sz`` are sigma / 2 (pseudospin in units of hbar).
+    Reference: Sinitsyn et al., PRB 75, 045315 (2007).
+    """
+
+    dim = 2
+    n_bands = 2
+
+    def __init__(self, velocity, gap):
+        self.v = _finite_real("velocity", velocity)
+        if self.v == 0:
+            raise ModelError("velocity must be nonzero")
+        self.gap = _finite_real("gap", gap)
+        super().__init__(_spin_half_operators())
+
+    def __repr__(self):
+        return f"MassiveDirac(velocity={self.v!r}, gap={self.gap!r})"
+
+    def hamiltonian(self, k):
+        k = _as_k(k, 2)
+        kx, ky = k[..., 0, None, None], k[..., 1, None, None]
+        return self.v * (kx * SIGMA_X + ky * SIGMA_Y) + self.gap * SIGMA_Z + 0 * kx
+
+    def velocity(self, k):
+        k = _as_k(k, 2)
+        ones = np.ones(k.shape[:-1] + (1, 1))
+        return np.stack([self.v * SIGMA_X * ones, self.v * SIGMA_Y * ones], axis=-3)
+
+
+class KPModel(Model):
+    r"""A k.p model from user callables.
+
+    Parameters
+    ----------
+    hamiltonian : callable
+        ``hamiltonian(k)`` with ``k`` of shape ``(..., dim)`` returning the
+        Hermitian ``(..., n, n)`` Bloch Hamiltonian (vectorized).
+    velocity : callable, optional
+        ``velocity(k)`` returning ``dH/dk`` of shape ``(..., dim, n, n)``.  When
+        omitted, a fourth-order central difference is used:
+
+        .. math:: \partial_i H \approx \frac{-H(k+2h) + 8H(k+h) - 8H(k-h) + H(k-2h)}{12 h}
+
+        with ``h = fd_step``.  Truncation error is ``h^4 H^{(5)}/30`` and
+        round-off ``~ eps |H| / h``; for ``H`` whose derivatives are O(1) in
+        the model's units and the default ``h = 1e-3`` both are ~1e-12
+        relative.  Rescale ``fd_step`` with the model's momentum scale.
+    dim : int
+        Spatial dimension (2 or 3).
+    operators : dict, optional
+        Named Hermitian ``(n, n)`` matrices, e.g. ``{"sz": ...}``.
+    name : str, optional
+        Label used in ``repr`` and Dataset attrs.
+    """
+
+    def __init__(self, hamiltonian, velocity=None, dim=2, operators=None, fd_step=1e-3, name=None):
+        if not callable(hamiltonian):
+            raise ModelError("hamiltonian must be a callable k -> (..., n, n)")
+        if velocity is not None and not callable(velocity):
+            raise ModelError("velocity must be a callable k -> (..., dim, n, n) or None")
+        if dim not in (1, 2, 3):
+            raise ModelError(f"dim must be 1, 2 or 3, got {dim!r}")
+        self.dim = int(dim)
+        self._h = hamiltonian
+        self._v = velocity
+        self.fd_step = _finite_real("fd_step", fd_step)
+        if self.fd_step <= 0:
+            raise ModelError("fd_step must be positive")
+        self.name = name or getattr(hamiltonian, "__name__", "user")
+        h0 = np.asarray(hamiltonian(np.zeros(self.dim)))
+        if h0.ndim != 2 or h0.shape[0] != h0.shape[1]:
+            raise ModelError(
+                f"hamiltonian(k) with k of shape ({self.dim},) must return an (n, n) "
+                f"matrix, got shape {h0.shape}"
+            )
+        self.n_bands = h0.shape[0]
+        super().__init__(operators)
+
+    def __repr__(self):
+        fd = "finite-difference velocity" if self._v is None else "analytic velocity"
+        return f"KPModel(name={self.name!r}, dim={self.dim}, n_bands={self.n_bands}, {fd})"
+
+    def hamiltonian(self, k):
+        k = _as_k(k, self.dim)
+        return np.asarray(self._h(k), dtype=complex)
+
+    def velocity(self, k):
+        k = _as_k(k, self.dim)
+        if self._v is not None:
+            return np.asarray(self._v(k), dtype=complex)
+        h = self.fd_step
+        out = []
+        for i in range(self.dim):
+            e = np.zeros(self.dim)
+            e[i] = h
+            d = (
+                -self.hamiltonian(k + 2 * e)
+                + 8 * self.hamiltonian(k + e)
+                - 8 * self.hamiltonian(k - e)
+                + self.hamiltonian(k - 2 * e)
+            ) / (12 * h)
+            out.append(d)
+        return np.stack(out, axis=-3)
+
+
+def check_model(model, k=None, rtol=HERMITIAN_RTOL):
+    """Validate a model's shapes, finiteness and Hermiticity at sample points.
+
+    Parameters
+    ----------
+    model : object
+        Anything following the model contract of this module.
+    k : array, optional
+        Sample momenta ``(M, D)``; a fixed pseudo-random set by default.
+
+    Raises
+    ------
+    ModelError
+        Naming the violated contract.
+    """
+    for attr in ("dim", "n_bands", "hamiltonian", "velocity", "operators"):
+        if not hasattr(model, attr):
+            raise ModelError(f"model {model!r} has no attribute {attr!r}; see boltzspin.models")
+    d, n = model.dim, model.n_bands
+    if k is None:
+        k = np.random.default_rng(12345).normal(size=(7, d))
+    k = np.asarray(k, dtype=float)
+    h = np.asarray(model.hamiltonian(k))
+    if h.shape != k.shape[:-1] + (n, n):
+        raise ModelError(
+            f"hamiltonian(k) returned shape {h.shape} for k of shape {k.shape}; "
+            f"expected {k.shape[:-1] + (n, n)} (vectorize over leading axes)"
+        )
+    v = np.asarray(model.velocity(k))
+    if v.shape != k.shape[:-1] + (d, n, n):
+        raise ModelError(
+            f"velocity(k) returned shape {v.shape} for k of shape {k.shape}; "
+            f"expected {k.shape[:-1] + (d, n, n)}"
+        )
+    for name, arr in (("hamiltonian", h), ("velocity", v)):
+        if not np.all(np.isfinite(arr)):
+            raise ModelError(f"{name}(k) contains NaN or inf; check the model parameters")
+    check_hermitian(h, "hamiltonian(k)", rtol)
+    check_hermitian(v, "velocity(k)", rtol)
+    for name, op in model.operators.items():
+        _check_operator(name, op, n)
+    return model
+
+
+def check_hermitian(h, what, rtol=HERMITIAN_RTOL):
+    """Raise :class:`ModelError` unless ``h`` (``(..., n, n)``) is Hermitian."""
+    err = np.abs(h - np.swapaxes(h.conj(), -1, -2)).max(initial=0.0)
+    scale = max(np.abs(h).max(initial=0.0), 1e-300)
+    if err > rtol * scale:
+        raise ModelError(
+            f"{what} is not Hermitian: max |H - H^dagger| = {err:.3g} "
+            f"(relative {err / scale:.3g} > {rtol:g}); boltzspin needs Hermitian "
+            "Bloch Hamiltonians -- check the off-diagonal terms"
+        )
+
+
+def resolve_observable(model, observable, charge):
+    """The Hermitian matrix ``s`` for an observable specification.
+
+    ``"charge"`` gives ``charge * identity`` (the ordinary charge current),
+    a string names one of ``model.operators``, an ``(n, n)`` array is used as
+    given.  Returns ``(matrix, label)``.
+    """
+    n = model.n_bands
+    if isinstance(observable, str):
+        if observable == "charge":
+            return charge * np.eye(n, dtype=complex), "charge"
+        if observable not in model.operators:
+            raise ModelError(
+                f"observable {observable!r} is not an operator of {model!r}; "
+                f"choose 'charge', one of {sorted(model.operators)} or pass a matrix"
+            )
+        return np.asarray(model.operators[observable], dtype=complex), observable
+    mat = _check_operator("observable", observable, n)
+    return mat, "matrix " + np.array2string(mat, precision=4, separator=",").replace("\n", "")

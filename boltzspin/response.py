@@ -1,0 +1,191 @@
+r"""Every contribution to the conserved s-current, as an xarray Dataset.
+
+:func:`transport` evaluates THEORY.md section 6 at T = 0 for a uniform field
+``E`` and returns ``sigma[contribution, i, j]`` with ``J^s_i = sigma_ij E_j``:
+
+==========================  =====================================================
+``intrinsic_berry``         :math:`-q\sum_n\int[dk] f_0\,\Omega^{ij}_n s_n` (Fermi sea)
+``intrinsic_dipole``        :math:`q\sum_p w_p\, d^{s,i}_p v^j_p`
+``boltzmann``               :math:`\sum_p w_p\,\phi^{(j)}_p v^i_p s_p`
+``side_jump``               :math:`\sum_p w_p\,\phi^{(j)}_p Y^{s,i}_p`
+``dipole_change``           :math:`\sum_p w_p\,\phi^{(j)}_p\sum_{p'}w_{p'}K_{pp'}(d^{s,i}_{p'}-d^{s,i}_p)`
+``anomalous_distribution``  :math:`\sum_p w_p\,\phi^{a(j)}_p v^i_p s_p`
+``total``                   the sum of the above
+==========================  =====================================================
+
+where :math:`\phi^{(j)}` solves the Boltzmann equation with source
+:math:`q v^j_p` and :math:`\phi^{a(j)}` with source :math:`-q\,v^{sj,j}_p`.
+``sigma_conventional_intrinsic`` is :math:`-q\sum_n\int[dk] f_0\Omega^{s,ij}_n`
+of the conventional current ``{s, v}/2``, for comparison.
+
+Units and signs: hbar = 1; ``q`` is the carrier charge (electrons ``q = -1``);
+``s`` in its own units (spin in units of hbar).  In 2D ``sigma`` has units of
+``q [s] / hbar`` (e.g. the Rashba dipole value ``-q/(8 pi)``).
+
+Reference: C. Xiao and Q. Niu, arXiv:2009.12058, Eqs. (10)-(15);
+N. A. Sinitsyn et al., PRB 75, 045315 (2007) for the anomalous distribution.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import xarray as xr
+
+from .bands import berry_curvature, conventional_berry_curvature, expectation
+from .boltzmann import RESIDUAL_TOL, solve_boltzmann
+from .disorder import Disorder
+from .errors import BoltzspinError, ModelError
+from .fermi import fermi_sea_integral, fermi_surface, scan_rays
+from .models import check_model, resolve_observable
+from .scattering import scattering
+
+__all__ = ["transport", "CONTRIBUTIONS", "UNITS"]
+
+CONTRIBUTIONS = (
+    "intrinsic_berry",
+    "intrinsic_dipole",
+    "boltzmann",
+    "side_jump",
+    "dipole_change",
+    "anomalous_distribution",
+    "total",
+)
+
+UNITS = (
+    "hbar = 1; k and energies in the model's units; J^s_i = sigma_ij E_j; "
+    "sigma in units of q*[s]/hbar (2D); q is the carrier charge (electrons q = -1); "
+    "spin operators in units of hbar"
+)
+
+
+def _check_inputs(mu, charge, n_points, disorder):
+    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not np.isfinite(mu):
+        raise ModelError(f"mu={mu!r} must be a finite real number")
+    if isinstance(charge, bool) or not isinstance(charge, numbers.Real) or not np.isfinite(charge) or charge == 0:
+        raise ModelError(f"charge={charge!r} must be a finite nonzero real number (electrons: -1)")
+    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 8:
+        raise ModelError(f"n_points={n_points!r} must be an integer >= 8 (angles per sheet)")
+    if not isinstance(disorder, Disorder):
+        raise BoltzspinError(
+            f"disorder must be a boltzspin.disorder species (e.g. DeltaCorrelated), got {disorder!r}"
+        )
+
+
+def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
+              origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
+              sea_order=24):
+    """Conserved s-current response of a 2D model to a uniform electric field.
+
+    Parameters
+    ----------
+    model : model object
+        See :mod:`boltzspin.models`.
+    mu : float
+        Chemical potential (T = 0).  In a gap or below every band the system is
+        an insulator: Fermi-surface parts are zero and only the Berry part
+        remains (letter Eq. 12).
+    disorder : :class:`~boltzspin.disorder.Disorder`
+        Impurity species (possibly a sum of several).
+    observable : str or (n, n) array
+        ``"charge"`` (``s = charge * 1``), a name in ``model.operators``, or a
+        Hermitian matrix.
+    charge : float
+        Carrier charge ``q`` (electrons: ``-1``).
+    n_points : int
+        Angles per Fermi sheet (and rays of the Fermi-sea quadrature).
+    origin, k_max :
+        Centre of the rays and radial extent (see :mod:`boltzspin.fermi`).
+    gauge_seed : int, optional
+        Multiply every eigenvector by random phases (a gauge-invariance check;
+        results must not change).
+    solver_tol : float
+        Relative residual required of the Boltzmann solves.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``sigma`` (contribution, i, j), ``sigma_conventional_intrinsic`` (i, j),
+        ``density_of_states``; units, conventions and diagnostics in attrs.
+    """
+    _check_inputs(mu, charge, n_points, disorder)
+    check_model(model)
+    q = float(charge)
+    s_matrix, s_label = resolve_observable(model, observable, q)
+    dim = model.dim
+    scan = scan_rays(model, mu, n_points, origin, k_max)
+    fs = fermi_surface(model, mu, n_points, scan=scan)
+    if gauge_seed is not None:
+        fs = fs.with_random_gauge(gauge_seed)
+
+    def sea(es):
+        if gauge_seed is not None:
+            es = es.with_random_gauge(gauge_seed)
+        return np.stack(
+            [berry_curvature(es) * expectation(es, s_matrix)[..., None, None],
+             conventional_berry_curvature(es, s_matrix)],
+            axis=-3,
+        )
+
+    sea_value, sea_error = fermi_sea_integral(model, mu, sea, scan=scan, order=sea_order)
+    sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
+    sigma["intrinsic_berry"] = -q * sea_value[0]
+    conventional = -q * sea_value[1]
+    residual, iterations, n_sets, asym = 0.0, 0, 0, 0.0
+    if fs.n_points:
+        scat = scattering(fs, disorder, model, s_matrix)
+        w, v, s = fs.weight, fs.velocity, scat.s
+        sol = solve_boltzmann(scat, q * v, fs.sheet, tol=solver_tol)
+        phi = sol.phi  # (N, j)
+        sol_a = solve_boltzmann(scat, -q * scat.side_jump_velocity, fs.sheet, tol=solver_tol)
+        sigma["intrinsic_dipole"] = q * np.einsum("p,pi,pj->ij", w, scat.s_dipole, v)
+        sigma["boltzmann"] = np.einsum("p,pj,pi->ij", w * s, phi, v)
+        sigma["side_jump"] = np.einsum("p,pj,pi->ij", w, phi, scat.side_jump_velocity_s)
+        sigma["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, scat.dipole_change_velocity())
+        sigma["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, sol_a.phi, v)
+        residual = float(max(sol.residual.max(), sol_a.residual.max()))
+        iterations = int(max(sol.iterations.max(), sol_a.iterations.max()))
+        n_sets, asym = sol.n_sets, scat.kernel_asymmetry
+    values = np.stack([sigma[c] for c in CONTRIBUTIONS[:-1]])
+    values = np.concatenate([values, values.sum(axis=0)[None]])
+    axes = ["x", "y", "z"][:dim]
+    ds = xr.Dataset(
+        {
+            "sigma": (("contribution", "i", "j"), values,
+                      {"long_name": "conserved s-current conductivity, J_i = sigma_ij E_j",
+                       "units": "q*[s]/hbar (hbar = 1)"}),
+            "sigma_conventional_intrinsic": (("i", "j"), conventional,
+                                             {"long_name": "intrinsic conductivity of the conventional current {s, v}/2",
+                                              "units": "q*[s]/hbar (hbar = 1)"}),
+            "density_of_states": ((), fs.density_of_states,
+                                  {"long_name": "density of states at mu", "units": "1/(energy*length^D)"}),
+        },
+        coords={"contribution": list(CONTRIBUTIONS), "i": axes, "j": axes},
+    )
+    ds.attrs.update(
+        units=UNITS,
+        charge=q,
+        observable=s_label,
+        mu=float(mu),
+        temperature=0.0,
+        model=repr(model),
+        disorder=repr(disorder),
+        n_points=int(n_points),
+        n_fermi_points=int(fs.n_points),
+        n_sheets=int(fs.n_sheets),
+        state="metal" if fs.n_points else "insulator",
+        solver="MINRES, diagonal preconditioner, deflated null space",
+        solver_residual=residual,
+        solver_iterations=iterations,
+        n_coupled_sets=n_sets,
+        kernel_asymmetry=asym,
+        fermi_sea_error_estimate=sea_error,
+        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if np.any(scan.occupied_far) else "none",
+        gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
+    )
+    if not fs.n_points:
+        ds.attrs["note"] = "mu lies in a gap or below every band: insulator, only the Berry part (letter Eq. 12) remains"
+    if not np.all(np.isfinite(values)):
+        raise BoltzspinError("non-finite conductivity; please report this as a bug")
+    return ds
