@@ -43,7 +43,7 @@ __all__ = ["FermiSurface", "RayScan", "scan_rays", "fermi_surface", "fermi_sea_i
 #: Smallest allowed |v . r_hat| / |v| at a Fermi point.
 GRAZING_TOL = 0.02
 #: Radial samples per ray used to bracket crossings.
-RADIAL_SAMPLES = 1024
+RADIAL_SAMPLES = 1024  # uniform samples; as many again geometric towards k0
 
 
 def _energies(model, k):
@@ -55,27 +55,34 @@ def _directions(n_angles):
     return theta, np.stack([np.cos(theta), np.sin(theta)], axis=-1)
 
 
-def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=16):
-    """Radius beyond which every band moves monotonically away from ``mu``.
+def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=16, samples=4096, span=(1e-7, 1e7)):
+    """Radial extent of the rays: twice the outermost crossing of ``mu``.
 
-    Heuristic: the smallest ``R = 2^j`` such that along ``n_probe`` directions
-    ``e_n - mu`` keeps its sign at ``R, 2R, 4R`` with growing magnitude.
-    Returns ``8 R``.  Pass ``k_max`` to the callers to override it.
+    The bands are sampled along ``n_probe`` directions on a logarithmic grid
+    over ``span`` (model momentum units); the outermost sign change of any
+    band gives ``r_c`` and ``2 r_c`` is returned.  With no crossing at all
+    (an insulator, or a band filled to infinity) the scale is where the bands
+    have moved by ``max(|e_n(0)|, |mu|)`` from their values at the origin.
+    Crossings beyond ``span[1]`` or closer together than the grid spacing
+    (0.8 % in radius) are not seen: pass ``k_max`` to override.
     """
     origin = np.asarray(origin, dtype=float)
     _, dirs = _directions(n_probe)
-    for j in range(-12, 41):
-        r = 2.0**j * np.array([1.0, 2.0, 4.0])
-        k = origin + r[:, None, None] * dirs[None, :, :]
-        f = _energies(model, k) - mu  # (3, probe, n)
-        same = (np.sign(f[0]) == np.sign(f[1])) & (np.sign(f[1]) == np.sign(f[2]))
-        grow = (np.abs(f[2]) > np.abs(f[1])) & (np.abs(f[1]) > np.abs(f[0]))
-        if np.all(same & grow):
-            return 8 * 2.0**j
-    raise FermiSurfaceError(
-        f"could not find a radius beyond which the bands of {model!r} move away from "
-        f"mu={mu}; pass k_max explicitly"
-    )
+    r = np.geomspace(span[0], span[1], samples)
+    e = _energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (probe, R, n)
+    neg = e < mu
+    change = np.any(neg[:, 1:, :] != neg[:, :-1, :], axis=(0, 2))
+    if np.any(change):
+        return 2.0 * float(r[1:][change].max())
+    e0 = _energies(model, origin)
+    scale = max(np.abs(e0).max(), abs(mu), 1e-300)
+    moved = np.any(np.abs(e - e0) >= scale, axis=(0, 2))
+    if not np.any(moved):
+        raise FermiSurfaceError(
+            f"the bands of {model!r} hardly depend on k within |k| < {span[1]:g}; "
+            "pass k_max explicitly"
+        )
+    return float(r[np.argmax(moved)])
 
 
 @dataclass
@@ -117,7 +124,10 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
     origin = np.asarray(origin, dtype=float)
     r_max = float(k_max) if k_max is not None else radial_extent(model, mu, origin)
     theta, dirs = _directions(n_angles)
-    r = np.linspace(0.0, r_max, radial_samples + 1)
+    r = np.unique(np.concatenate([
+        np.linspace(0.0, r_max, radial_samples + 1),
+        np.geomspace(r_max * 1e-9, r_max, radial_samples),
+    ]))
     f = _energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (N, R, n)
     neg = f < 0
     change = neg[:, 1:, :] != neg[:, :-1, :]  # (N, R-1, n)
@@ -155,7 +165,12 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
             lo = np.where(same, mid, lo)
             hi = np.where(same, hi, mid)
         roots = 0.5 * (lo + hi)
-    occupied_far = np.any(f[:, -1, :] < 0, axis=0)
+    far = _energies(model, origin + 1e6 * max(r_max, 1.0) * dirs) - mu  # (N, n)
+    if np.any((far < 0) != neg[:, -1, :]):
+        raise FermiSurfaceError(
+            f"a band crosses mu={mu} beyond k_max={r_max:g} on some ray; pass a larger k_max"
+        )
+    occupied_far = np.any(neg[:, -1, :], axis=0)
     return RayScan(
         mu=float(mu),
         origin=origin,
@@ -263,8 +278,8 @@ def _gauss_panels(edges, order):
     return nodes.reshape(*edges.shape[:-1], -1), weights.reshape(*edges.shape[:-1], -1)
 
 
-def _radial_rule(scan, order, grading=30, panels=4):
-    """Radial nodes/weights per ray (incl. the r dr Jacobian) and interval ids."""
+def _radial_rule(scan, order, grading=16, panels=2):
+    """Radial nodes and weights (including the ``r dr`` Jacobian) for every ray."""
     n_angles = len(scan.theta)
     breaks = np.sort(np.concatenate([scan.roots, np.full((n_angles, 1), scan.r_max)], axis=1), axis=1)
     first = breaks[:, :1]
@@ -291,40 +306,54 @@ def _radial_rule(scan, order, grading=30, panels=4):
     return nodes, weights
 
 
-def fermi_sea_integral(model, mu, integrand, n_angles=256, origin=(0.0, 0.0), k_max=None,
-                       order=24, scan=None):
+def sea_angles(n_points):
+    """Rays used for Fermi-sea integrals when ``n_points`` angles discretize the surface."""
+    return max(32, int(n_points) // 4)
+
+
+def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,
+                       order=16, scan=None):
     r"""T = 0 Fermi-sea integral :math:`\sum_n \int \frac{d^2k}{(2\pi)^2} f_0(e_n) F_n(k)`.
 
     Parameters
     ----------
     integrand : callable
         ``integrand(es)`` -> array ``(..., n, *extra)`` of per-band values.
+    n_angles : int
+        Number of rays (trapezoidal rule in angle).
     order : int
-        Gauss-Legendre order per radial panel; the estimate is compared with
-        ``2 * order``.
+        Gauss-Legendre order per radial panel.
 
     Returns
     -------
-    value : array of shape ``extra``
-    error : float, ``max |I(order) - I(2 order)|``.
+    value : array of shape ``extra`` (computed with order ``2 * order``)
+    error : float
+        ``max(|I(order) - I(2 order)|, |I(N rays) - I(N/2 rays)|)``: a
+        conservative estimate of the radial and angular quadrature errors.
+
+    The model is assumed validated (:func:`boltzspin.models.check_model`);
+    the Hermiticity check is skipped at the many quadrature nodes, but
+    non-finite values still raise.
     """
     if scan is None:
         scan = scan_rays(model, mu, n_angles, origin, k_max)
-    results = []
+    per_ray = []
     for p in (order, 2 * order):
         nodes, weights = _radial_rule(scan, p)
         k = scan.origin + nodes[..., None] * scan.directions[:, None, :]
-        es = eigensystem(model, k)
+        es = eigensystem(model, k, check=False)
         vals = np.asarray(integrand(es))
         occ = es.energies < mu
         vals = np.where(occ.reshape(occ.shape + (1,) * (vals.ndim - occ.ndim)), vals, 0.0)
         if not np.all(np.isfinite(vals)):
             raise FermiSurfaceError(
-                "the Fermi-sea integrand is not finite at some k (a band degeneracy inside "
-                "the Fermi sea hit a quadrature node); shift origin slightly"
+                "the Fermi-sea integrand is not finite at some k (NaN from the model, or a "
+                "band degeneracy inside the Fermi sea hit a quadrature node; shift origin)"
             )
         summed = vals.sum(axis=2)  # sum bands -> (N, R, *extra)
         w = weights.reshape(weights.shape + (1,) * (summed.ndim - 2))
-        total = (summed * w).sum(axis=(0, 1)) / len(scan.theta) / (2 * np.pi)
-        results.append(total)
-    return results[1], float(np.max(np.abs(results[1] - results[0]), initial=0.0))
+        per_ray.append((summed * w).sum(axis=1) / (2 * np.pi))
+    coarse, fine = (r.mean(axis=0) for r in per_ray)
+    half = per_ray[1][::2].mean(axis=0)
+    error = max(np.max(np.abs(fine - coarse), initial=0.0), np.max(np.abs(fine - half), initial=0.0))
+    return fine, float(error)

@@ -37,7 +37,7 @@ from .bands import berry_curvature, conventional_berry_curvature, expectation
 from .boltzmann import RESIDUAL_TOL, solve_boltzmann
 from .disorder import Disorder
 from .errors import BoltzspinError, ModelError
-from .fermi import fermi_sea_integral, fermi_surface, scan_rays
+from .fermi import fermi_sea_integral, fermi_surface, scan_rays, sea_angles
 from .models import check_model, resolve_observable
 from .scattering import scattering
 
@@ -75,7 +75,7 @@ def _check_inputs(mu, charge, n_points, disorder):
 
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
               origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
-              sea_order=24):
+              sea_order=16):
     """Conserved s-current response of a 2D model to a uniform electric field.
 
     Parameters
@@ -94,7 +94,9 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     charge : float
         Carrier charge ``q`` (electrons: ``-1``).
     n_points : int
-        Angles per Fermi sheet (and rays of the Fermi-sea quadrature).
+        Angles per Fermi sheet.  The Fermi-sea integrals use
+        ``max(32, n_points // 4)`` rays (:func:`boltzspin.fermi.sea_angles`)
+        and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
     origin, k_max :
         Centre of the rays and radial extent (see :mod:`boltzspin.fermi`).
     gauge_seed : int, optional
@@ -128,7 +130,8 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
             axis=-3,
         )
 
-    sea_value, sea_error = fermi_sea_integral(model, mu, sea, scan=scan, order=sea_order)
+    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max)
+    sea_value, sea_error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
     sigma["intrinsic_berry"] = -q * sea_value[0]
     conventional = -q * sea_value[1]
@@ -181,7 +184,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         n_coupled_sets=n_sets,
         kernel_asymmetry=asym,
         fermi_sea_error_estimate=sea_error,
-        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if np.any(scan.occupied_far) else "none",
+        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if np.any(sea_scan.occupied_far) else "none",
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
     )
     if not fs.n_points:
