@@ -39,7 +39,7 @@ from .disorder import Disorder
 from .errors import BoltzspinError, ModelError
 from .fermi import fermi_sea_integral, fermi_surface, scan_rays, sea_angles
 from .models import check_model, resolve_observable
-from .scattering import scattering
+from .scattering import SPARSE_TOL, scattering
 
 __all__ = ["transport", "CONTRIBUTIONS", "UNITS"]
 
@@ -75,7 +75,7 @@ def _check_inputs(mu, charge, n_points, disorder):
 
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
               origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
-              sea_order=16):
+              sea_order=16, method="auto", sparse_tol=SPARSE_TOL):
     """Conserved s-current response of a 2D model to a uniform electric field.
 
     Parameters
@@ -104,6 +104,12 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         results must not change).
     solver_tol : float
         Relative residual required of the Boltzmann solves.
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+        Collision-operator kind (:mod:`boltzspin.scattering`); "auto" picks
+        per disorder channel.  ``attrs["collision_operator"]`` records the choice.
+    sparse_tol : float
+        Drop tolerance of sparse operators; ``attrs["sparse_rate_error_bound"]``
+        bounds the resulting relative error of every scattering rate.
 
     Returns
     -------
@@ -135,21 +141,20 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
     sigma["intrinsic_berry"] = -q * sea_value[0]
     conventional = -q * sea_value[1]
-    residual, iterations, n_sets, asym = 0.0, 0, 0, 0.0
+    residual, iterations, n_sets, asym, bound, methods = 0.0, 0, 0, 0.0, 0.0, []
     if fs.n_points:
-        scat = scattering(fs, disorder, model, s_matrix)
+        scat = scattering(fs, disorder, model, s_matrix, method=method, sparse_tol=sparse_tol)
         w, v, s = fs.weight, fs.velocity, scat.s
-        sol = solve_boltzmann(scat, q * v, fs.sheet, tol=solver_tol)
-        phi = sol.phi  # (N, j)
-        sol_a = solve_boltzmann(scat, -q * scat.side_jump_velocity, fs.sheet, tol=solver_tol)
+        sol = solve_boltzmann(scat, np.concatenate([q * v, -q * scat.side_jump_velocity], axis=1),
+                              fs.sheet, tol=solver_tol)
+        phi, phi_a = sol.phi[:, :dim], sol.phi[:, dim:]  # field along j; anomalous source
         sigma["intrinsic_dipole"] = q * np.einsum("p,pi,pj->ij", w, scat.s_dipole, v)
         sigma["boltzmann"] = np.einsum("p,pj,pi->ij", w * s, phi, v)
         sigma["side_jump"] = np.einsum("p,pj,pi->ij", w, phi, scat.side_jump_velocity_s)
         sigma["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, scat.dipole_change_velocity())
-        sigma["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, sol_a.phi, v)
-        residual = float(max(sol.residual.max(), sol_a.residual.max()))
-        iterations = int(max(sol.iterations.max(), sol_a.iterations.max()))
-        n_sets, asym = sol.n_sets, scat.kernel_asymmetry
+        sigma["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, phi_a, v)
+        residual, iterations = float(sol.residual.max()), int(sol.iterations)
+        n_sets, asym, bound, methods = sol.n_sets, scat.kernel_asymmetry, scat.error_bound, scat.methods
     values = np.stack([sigma[c] for c in CONTRIBUTIONS[:-1]])
     values = np.concatenate([values, values.sum(axis=0)[None]])
     axes = ["x", "y", "z"][:dim]
@@ -178,7 +183,10 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         n_fermi_points=int(fs.n_points),
         n_sheets=int(fs.n_sheets),
         state="metal" if fs.n_points else "insulator",
-        solver="MINRES, diagonal preconditioner, deflated null space",
+        solver="conjugate gradient, diagonal (relaxation-time) preconditioner, deflated null space",
+        collision_operator=",".join(methods) or "none",
+        sparse_tolerance=float(sparse_tol),
+        sparse_rate_error_bound=bound,
         solver_residual=residual,
         solver_iterations=iterations,
         n_coupled_sets=n_sets,

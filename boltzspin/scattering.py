@@ -1,8 +1,8 @@
-r"""First-Born scattering on the Fermi surface: rates and coordinate shifts.
+r"""First-Born collision operators on the Fermi surface: rates and coordinate shifts.
 
 For Fermi points ``p`` (initial ``l``) and ``p'`` (final ``l'``), with
-:math:`V_{p'p} = \langle u_{p'}|U(k_{p'}-k_p)|u_p\rangle` summed over the
-disorder's channels (THEORY.md sections 4 and 6):
+:math:`V_{p'p} = \langle u_{p'}|U(k_{p'}-k_p)|u_p\rangle` per disorder channel
+(THEORY.md sections 4 and 6):
 
 * kernel :math:`K_{pp'} = \sum_a 2\pi n_\mathrm{imp} c_a |V^a_{p'p}|^2` (symmetric);
 * coordinate shift, multiplied out so that no ``1/V`` appears,
@@ -14,64 +14,172 @@ disorder's channels (THEORY.md sections 4 and 6):
       |V|^2 (-A_{l} - \partial_{k}\arg V) &= -\mathrm{Im}\,\bar V\,
           \big(\langle u_{l'}|U|\chi_l\rangle - \langle u_{l'}|\nabla U|u_l\rangle\big)
 
-  with :math:`|\chi^i_l\rangle = \sum_{m\ne n}|u_m\rangle v^i_{mn}/(e_n-e_m)`
-  (:func:`boltzspin.bands.interband_derivative`);
-* the s side-jump velocity
-  :math:`Y^s_p = \sum_{p'} w_{p'}\,[K\,dr^s]_{p'p}`, with
+  with :math:`|\chi^i_l\rangle = \sum_{m\ne n}|u_m\rangle v^i_{mn}/(e_n-e_m)`;
+* the s side-jump velocity :math:`Y^s_p = \sum_{p'} w_{p'}[K\,dr^s]_{p'p}`,
   :math:`dr^s_{l'l} = s_{l'}(A_{l'}-\partial_{k'}\arg V) + s_l(-A_l-\partial_k\arg V)`,
   and the charge one :math:`v^{sj}_p` (``s = 1``).
 
-Pair sums are contracted as they are formed: only the ``N x N`` kernel and
-``N x D`` vectors are stored, never ``N x N x D``.  Profile x matrix channels
-use a parallel numba kernel (threads: ``NUMBA_NUM_THREADS``, which defaults to
-the number of cores); general ``U(q)`` callables are evaluated in row blocks.
+The kernel is never needed as a matrix: the Boltzmann solver and the
+currents use :class:`CollisionOperator`, a ``scipy.sparse.linalg``-style
+operator with ``matvec``.  Each channel becomes one *part*:
 
-Units: hbar = 1; ``K`` in energy x area (2D), ``Y`` in [s] x velocity x ...
-such that ``sum_p w_p phi_p Y_p`` is a current.
+``"lowrank"``
+    ``U`` independent of q: ``|<u'|M|u>|^2 = <Mu|R|Mu>`` with
+    ``R = sum_p' x_p' |u_p'><u_p'|``, so mat-vec, rates, side-jump sums and the
+    dipole change cost O(N n^2) -- exact.
+``"onthefly"``
+    any profile: pairs recomputed in each mat-vec by a parallel numba kernel,
+    O(N^2) time, O(N) memory.
+``"sparse"``
+    Gaussian profile: pairs with ``exp(-q^2 L^2/2) < sparse_tol`` are dropped
+    (found with a k-d tree), the rest stored in ``scipy.sparse``.  Each dropped
+    element is below ``sparse_tol`` times the largest possible element, and
+    :attr:`CollisionOperator.error_bound` bounds the relative error of every
+    total rate.
+``"dense"``
+    the ``N x N`` kernel formed once (fastest for small N).
+
+``method="auto"`` picks lowrank for q-independent channels, sparse when the
+cutoff keeps under :data:`SPARSE_FRACTION` of the pairs, dense up to
+:data:`DENSE_LIMIT` points and onthefly beyond.  Units: hbar = 1; ``K`` in
+energy x area (2D); ``sum_p w_p phi_p Y_p`` is a current.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numba
 import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
+from . import pair_kernels
 from .bands import expectation, interband_derivative, s_dipole
 from .disorder import PROFILE_GAUSSIAN
+from .errors import DisorderError
 
-__all__ = ["Scattering", "scattering"]
+__all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION"]
+
+METHODS = ("auto", "dense", "lowrank", "onthefly", "sparse")
+#: Largest point count for which ``auto`` stores a dense kernel.
+DENSE_LIMIT = 6000
+#: ``auto`` uses the sparse operator when it keeps less than this fraction of pairs.
+SPARSE_FRACTION = 0.2
+#: Default relative drop tolerance of the sparse operator.
+SPARSE_TOL = 1e-14
 
 
-@numba.njit(parallel=True, cache=True)
-def _profile_pairs(k, u, chi, w, s, mu, mchi, kind, length, pref, kmat, ys, ysj):
-    n_pts, n = u.shape
-    dim = k.shape[1]
-    for p in numba.prange(n_pts):
-        for pp in range(n_pts):
-            f = 1.0
-            if kind == 1:
-                q2 = 0.0
-                for i in range(dim):
-                    dq = k[pp, i] - k[p, i]
-                    q2 += dq * dq
-                f = np.exp(-q2 * length * length / 4.0)
-            v = 0j
-            for a in range(n):
-                v += np.conj(u[pp, a]) * mu[p, a]
-            v *= f
-            kmat[p, pp] += pref * (v.real * v.real + v.imag * v.imag)
-            cvf = np.conj(v) * f
-            for i in range(dim):
-                ta = 0j
-                tb = 0j
-                for a in range(n):
-                    ta += np.conj(chi[pp, i, a]) * mu[p, a]
-                    tb += np.conj(u[pp, a]) * mchi[p, i, a]
-                ra = -pref * (cvf * ta).imag
-                rb = -pref * (cvf * tb).imag
-                ys[p, i] += w[pp] * (s[pp] * ra + s[p] * rb)
-                ysj[p, i] += w[pp] * (ra + rb)
+@dataclass
+class _Points:
+    k: np.ndarray
+    u: np.ndarray
+    chi: np.ndarray
+    w: np.ndarray
+    s: np.ndarray
+
+
+class _DensePart:
+    def __init__(self, kmat):
+        self.kmat = kmat
+
+    def matvec(self, x):
+        return self.kmat @ x
+
+    def diagonal(self):
+        return np.diag(self.kmat).copy()
+
+
+class _LowRankPart:
+    """``K_pp' = pref |<u_p'|M|u_p>|^2`` through ``R = sum_p' x_p' |u_p'><u_p'|``."""
+
+    def __init__(self, pref, mu, u):
+        self.pref, self.mu, self.u = pref, mu, u
+
+    def matvec(self, x):
+        x2 = x.reshape(len(x), -1)
+        r = np.einsum("pa,pb,pm->mab", self.u, self.u.conj(), x2)
+        y = self.pref * np.einsum("pa,mab,pb->pm", self.mu.conj(), r, self.mu).real
+        return y.reshape(x.shape)
+
+    def diagonal(self):
+        return self.pref * np.abs(np.sum(self.u.conj() * self.mu, axis=1)) ** 2
+
+
+class _OnTheFlyPart:
+    def __init__(self, pts, pref, mu, kind, length):
+        self.pts, self.pref, self.mu, self.kind, self.length = pts, pref, mu, kind, length
+
+    def matvec(self, x):
+        x2 = np.ascontiguousarray(x.reshape(len(x), -1), dtype=float)
+        y = np.zeros_like(x2)
+        pair_kernels.kernel_matvec(self.pts.k, self.pts.u, self.mu, self.kind, self.length, self.pref, x2, y)
+        return y.reshape(x.shape)
+
+    def diagonal(self):
+        return self.pref * np.abs(np.sum(self.pts.u.conj() * self.mu, axis=1)) ** 2
+
+
+class _SparsePart(_DensePart):
+    def diagonal(self):
+        return self.kmat.diagonal().copy()
+
+
+@dataclass
+class CollisionOperator:
+    """Collision data on one Fermi surface, for one disorder and observable.
+
+    Attributes
+    ----------
+    weight : (N,) Fermi-surface weights ``w_p``.
+    s : (N,) ``s_p = <u_p|s|u_p>``;  s_dipole : (N, D) ``d^s_p``.
+    side_jump_velocity_s : (N, D) ``Y^s_p``.
+    side_jump_velocity : (N, D) ``v^sj_p`` (charge coordinate shift, s = 1).
+    methods : the operator kind of each channel.
+    kernel_asymmetry : ``max|K - K^T|/max|K|`` of stored kernels before symmetrization.
+    error_bound : bound on the relative error of every total rate from
+        dropped pairs (sparse parts; 0 otherwise).
+    """
+
+    weight: np.ndarray
+    s: np.ndarray
+    s_dipole: np.ndarray
+    side_jump_velocity_s: np.ndarray
+    side_jump_velocity: np.ndarray
+    parts: list = field(repr=False)
+    methods: list
+    kernel_asymmetry: float = 0.0
+    error_bound: float = 0.0
+
+    def __post_init__(self):
+        self._out_rate = None
+
+    @property
+    def shape(self):
+        return (len(self.weight), len(self.weight))
+
+    def matvec(self, x):
+        """``K @ x`` for ``x`` of shape ``(N,)`` or ``(N, m)``."""
+        x = np.asarray(x, dtype=float)
+        return sum(part.matvec(x) for part in self.parts)
+
+    def diagonal(self):
+        """``K_pp`` (for the relaxation-time preconditioner)."""
+        return sum(part.diagonal() for part in self.parts)
+
+    @property
+    def out_rate(self):
+        """``1/tau_p = sum_p' w_p' K_pp'`` (total out-scattering rate)."""
+        if self._out_rate is None:
+            self._out_rate = self.matvec(self.weight)
+        return self._out_rate
+
+    def dipole_change_velocity(self):
+        r""":math:`\sum_{p'} w_{p'} K_{pp'} (d^s_{p'} - d^s_p)`, shape ``(N, D)``."""
+        return self.matvec(self.weight[:, None] * self.s_dipole) - self.out_rate[:, None] * self.s_dipole
+
+    def dense(self):
+        """The kernel as an ``N x N`` array (tests and small problems only)."""
+        return self.matvec(np.eye(len(self.weight)))
 
 
 def _fd_gradient(func, q, h):
@@ -84,12 +192,12 @@ def _fd_gradient(func, q, h):
     return np.stack(out, axis=-3)
 
 
-def _callable_pairs(channel, k, u, chi, w, s, kmat, ys, ysj, block=64):
-    """Blocked NumPy evaluation for a general matrix-valued ``U(q)``."""
-    n_pts = len(w)
+def _callable_pairs(channel, pts, kmat, ys, ysj, block=64):
+    """Blocked NumPy evaluation of a general matrix-valued ``U(q)`` (dense kernel)."""
+    k, u, chi, w, s = pts.k, pts.u, pts.chi, pts.w, pts.s
     uc = u.conj()
-    for start in range(0, n_pts, block):
-        rows = slice(start, min(start + block, n_pts))
+    for start in range(0, len(w), block):
+        rows = slice(start, min(start + block, len(w)))
         q = k[None, :, :] - k[rows, None, :]  # k_{p'} - k_p, (B, N, D)
         um = channel.function(q)  # (B, N, n, n)
         if channel.gradient is not None:
@@ -109,71 +217,143 @@ def _callable_pairs(channel, k, u, chi, w, s, kmat, ys, ysj, block=64):
         ysj[rows] += np.einsum("q,pqi->pi", w, ra + rb)
 
 
-@dataclass
-class Scattering:
-    """Collision data on one Fermi surface for one disorder and observable.
+def _lowrank_shifts(pts, pref, m, mu, ys, ysj):
+    """Side-jump sums of a q-independent channel in O(N n^2).
 
-    Attributes
+    ``sum_p' w s' conj(V) <chi_p'|M u_p> = <Mu_p| B |Mu_p>`` with
+    ``B = sum_p' w_p' s_p' |u_p'><chi_p'|``, and
+    ``sum_p' w conj(V) <u_p'|M chi_p> = <Mu_p| P |M chi_p>``, ``P = sum w |u><u|``.
+    """
+    u, chi, w, s = pts.u, pts.chi, pts.w, pts.s
+    mchi = chi @ m.T
+    b_s = np.einsum("p,pa,pib->iab", w * s, u, chi.conj())
+    b_1 = np.einsum("p,pa,pib->iab", w, u, chi.conj())
+    proj = np.einsum("p,pa,pb->ab", w, u, u.conj())
+    ta_s = np.einsum("pa,iab,pb->pi", mu.conj(), b_s, mu)
+    ta_1 = np.einsum("pa,iab,pb->pi", mu.conj(), b_1, mu)
+    tb = np.einsum("pa,ab,pib->pi", mu.conj(), proj, mchi)
+    ys += -pref * ta_s.imag - pref * s[:, None] * tb.imag
+    ysj += -pref * ta_1.imag - pref * tb.imag
+
+
+def _sparse_neighbours(k, cutoff):
+    """CSR neighbour lists (including self) of all points within ``cutoff``."""
+    n = len(k)
+    pairs = cKDTree(k).query_pairs(cutoff, output_type="ndarray")
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n)])
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n)])
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order], cols[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, np.ascontiguousarray(cols, dtype=np.int64)
+
+
+def _sparse_cutoff(length, tol):
+    """``|q|`` beyond which ``f(q)^2 = exp(-q^2 L^2/2) < tol``."""
+    return np.sqrt(2 * np.log(1 / tol)) / length
+
+
+def _kept_fraction(k, cutoff, samples=200):
+    idx = np.random.default_rng(0).choice(len(k), size=min(samples, len(k)), replace=False)
+    counts = cKDTree(k).query_ball_point(k[idx], cutoff, return_length=True)
+    return float(np.mean(counts)) / len(k)
+
+
+def _choose(method, channel, k, sparse_tol):
+    if method != "auto":
+        if method == "lowrank" and (channel.function is not None or channel.kind != 0):
+            raise DisorderError(
+                f"method='lowrank' needs q-independent disorder, but {channel.label} depends "
+                "on q; use 'dense', 'onthefly' or 'sparse' (Gaussian only) or 'auto'"
+            )
+        if method == "sparse" and (channel.function is not None or channel.kind != PROFILE_GAUSSIAN):
+            if channel.function is None and channel.kind == 0:
+                return "lowrank"
+            raise DisorderError("method='sparse' supports Gaussian-correlated disorder only")
+        if channel.function is not None and method in ("onthefly", "lowrank"):
+            return "dense"  # callables: blocked NumPy evaluation, stored
+        return method
+    if channel.function is not None:
+        return "dense"
+    if channel.kind == 0:
+        return "lowrank"
+    if _kept_fraction(k, _sparse_cutoff(channel.parameter, sparse_tol)) < SPARSE_FRACTION:
+        return "sparse"
+    return "dense" if len(k) <= DENSE_LIMIT else "onthefly"
+
+
+def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_TOL):
+    """Build the :class:`CollisionOperator` of ``disorder`` on Fermi surface ``fs``.
+
+    Parameters
     ----------
-    weight : (N,) Fermi-surface weights ``w_p``.
-    kernel : (N, N) symmetric ``K_{pp'}``.
-    s : (N,) ``s_p = <u_p|s|u_p>``.
-    s_dipole : (N, D) ``d^s_p``.
-    side_jump_velocity_s : (N, D) ``Y^s_p``.
-    side_jump_velocity : (N, D) ``v^sj_p`` (charge coordinate shift, s = 1).
-    kernel_asymmetry : ``max|K - K^T| / max|K|`` before symmetrization
-        (round-off for Hermitian potentials).
+    s_matrix : (n, n) array
+        The observable ``s``.
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+        Operator kind (see module docstring); "auto" chooses per channel.
+    sparse_tol : float
+        Relative drop tolerance of sparse parts.
     """
-
-    weight: np.ndarray
-    kernel: np.ndarray
-    s: np.ndarray
-    s_dipole: np.ndarray
-    side_jump_velocity_s: np.ndarray
-    side_jump_velocity: np.ndarray
-    kernel_asymmetry: float = 0.0
-
-    def matvec(self, x):
-        """``K @ x`` for ``x`` of shape ``(N,)`` or ``(N, m)``."""
-        return self.kernel @ x
-
-    @property
-    def out_rate(self):
-        """``1/tau_p = sum_p' w_p' K_pp'`` (total out-scattering rate)."""
-        return self.matvec(self.weight)
-
-    def dipole_change_velocity(self):
-        r""":math:`\sum_{p'} w_{p'} K_{pp'} (d^s_{p'} - d^s_p)`, shape ``(N, D)``."""
-        return self.matvec(self.weight[:, None] * self.s_dipole) - self.out_rate[:, None] * self.s_dipole
-
-
-def scattering(fs, disorder, model, s_matrix):
-    """Build :class:`Scattering` for Fermi surface ``fs``.
-
-    ``s_matrix`` is the observable's ``(n, n)`` matrix.
-    """
+    if method not in METHODS:
+        raise DisorderError(f"method={method!r} is not one of {METHODS}")
+    if not 0 < sparse_tol < 1:
+        raise DisorderError(f"sparse_tol={sparse_tol!r} must lie in (0, 1)")
     es = fs.eigensystem
     band = fs.band
     n_pts, dim = fs.k.shape
-    u = np.ascontiguousarray(np.take_along_axis(es.vectors, band[:, None, None], axis=2)[:, :, 0])
-    chi = np.ascontiguousarray(interband_derivative(es, band))  # (N, D, n)
-    sdiag = np.take_along_axis(expectation(es, s_matrix), band[:, None], axis=1)[:, 0]
+    pts = _Points(
+        k=np.ascontiguousarray(fs.k),
+        u=np.ascontiguousarray(np.take_along_axis(es.vectors, band[:, None, None], axis=2)[:, :, 0]),
+        chi=np.ascontiguousarray(interband_derivative(es, band)),
+        w=np.ascontiguousarray(fs.weight),
+        s=np.ascontiguousarray(np.take_along_axis(expectation(es, s_matrix), band[:, None], axis=1)[:, 0]),
+    )
     dip = np.take_along_axis(s_dipole(es, s_matrix), band[:, None, None], axis=1)[:, 0, :]
-    w = np.ascontiguousarray(fs.weight)
-    k = np.ascontiguousarray(fs.k)
-    kmat = np.zeros((n_pts, n_pts))
     ys = np.zeros((n_pts, dim))
     ysj = np.zeros((n_pts, dim))
+    parts, methods, asym, bound = [], [], 0.0, 0.0
+    dense = None
     for ch in disorder.channels(model):
-        if ch.function is None:
-            m = np.asarray(ch.matrix, dtype=complex)
-            mu = np.ascontiguousarray(u @ m.T)
-            mchi = np.ascontiguousarray(chi @ m.T)
-            kind = 1 if ch.kind == PROFILE_GAUSSIAN else 0
-            _profile_pairs(k, u, chi, w, sdiag, mu, mchi, kind, ch.parameter, ch.prefactor, kmat, ys, ysj)
-        else:
-            _callable_pairs(ch, k, u, chi, w, sdiag, kmat, ys, ysj)
-    scale = max(np.abs(kmat).max(initial=0.0), 1e-300)
-    asym = float(np.abs(kmat - kmat.T).max(initial=0.0) / scale)
-    kmat = 0.5 * (kmat + kmat.T)  # exact symmetry; the asymmetry removed is reported
-    return Scattering(w, kmat, sdiag, dip, ys, ysj, asym)
+        kind = _choose(method, ch, pts.k, sparse_tol)
+        methods.append(kind)
+        if ch.function is not None:
+            dense = np.zeros((n_pts, n_pts)) if dense is None else dense
+            _callable_pairs(ch, pts, dense, ys, ysj)
+            continue
+        m = np.asarray(ch.matrix, dtype=complex)
+        mu = np.ascontiguousarray(pts.u @ m.T)
+        mchi = np.ascontiguousarray(pts.chi @ m.T)
+        profile = 1 if ch.kind == PROFILE_GAUSSIAN else 0
+        args = (pts.k, pts.u, pts.chi, pts.w, pts.s, mu, mchi, profile, ch.parameter, ch.prefactor)
+        if kind == "lowrank":
+            parts.append(_LowRankPart(ch.prefactor, mu, pts.u))
+            _lowrank_shifts(pts, ch.prefactor, m, mu, ys, ysj)
+        elif kind == "dense":
+            dense = np.zeros((n_pts, n_pts)) if dense is None else dense
+            pair_kernels.all_pairs(*args, dense, True, ys, ysj)
+        elif kind == "onthefly":
+            parts.append(_OnTheFlyPart(pts, ch.prefactor, mu, profile, ch.parameter))
+            pair_kernels.all_pairs(*args, np.zeros((1, 1)), False, ys, ysj)
+        else:  # sparse
+            indptr, indices = _sparse_neighbours(pts.k, _sparse_cutoff(ch.parameter, sparse_tol))
+            data = np.zeros(len(indices))
+            pair_kernels.listed_pairs(*args, indptr, indices, data, ys, ysj)
+            kmat = sp.csr_matrix((data, indices, indptr), shape=(n_pts, n_pts))
+            asym = max(asym, _asymmetry(kmat))
+            parts.append(_SparsePart((kmat + kmat.T) * 0.5))
+            m_norm2 = np.linalg.norm(m, 2) ** 2
+            bound += sparse_tol * ch.prefactor * m_norm2 * pts.w.sum()
+    if dense is not None:
+        asym = max(asym, _asymmetry(dense))
+        parts.insert(0, _DensePart(0.5 * (dense + dense.T)))
+    op = CollisionOperator(pts.w, pts.s, dip, ys, ysj, parts, methods, asym)
+    if bound:
+        op.error_bound = float(bound / op.out_rate.min())
+    return op
+
+
+def _asymmetry(kmat):
+    diff = abs(kmat - kmat.T).max()
+    scale = abs(kmat).max()
+    return float(diff / scale) if scale > 0 else 0.0
