@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from .errors import DegenerateBandsError, ModelError
@@ -151,9 +152,28 @@ def eigensystem(model, k, check=True):
         check_hermitian(h, "hamiltonian(k)")
         check_hermitian(dh, "velocity(k)")
     e, u = np.linalg.eigh(h)
-    ud = np.swapaxes(u.conj(), -1, -2)[..., None, :, :]
-    vel = ud @ dh @ u[..., None, :, :]
-    return Eigensystem(k, e, u, vel)
+    lead = k.shape[:-1]
+    n_k = int(np.prod(lead))
+    vel = np.empty((n_k, model.dim, n, n), dtype=complex)
+    _project(np.ascontiguousarray(u.reshape(n_k, n, n)), np.ascontiguousarray(dh.reshape(n_k, model.dim, n, n)), vel)
+    return Eigensystem(k, e, u, vel.reshape(lead + (model.dim, n, n)))
+
+
+@numba.njit(parallel=True, cache=True)
+def _project(u, dh, out):
+    """``out[k, i] = u[k]^dagger dh[k, i] u[k]`` for a batch of small matrices."""
+    n_k, dim, n, _ = dh.shape
+    for q in numba.prange(n_k):
+        for i in range(dim):
+            for a in range(n):
+                for b in range(n):
+                    acc = 0j
+                    for c in range(n):
+                        t = 0j
+                        for d in range(n):
+                            t += dh[q, i, c, d] * u[q, d, b]
+                        acc += np.conj(u[q, c, a]) * t
+                    out[q, i, a, b] = acc
 
 
 def berry_curvature(es):

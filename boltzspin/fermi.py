@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.interpolate import CubicSpline
 
 from .bands import Eigensystem, eigensystem
 from .errors import FermiSurfaceError
@@ -44,6 +45,8 @@ __all__ = ["FermiSurface", "RayScan", "scan_rays", "fermi_surface", "fermi_sea_i
 GRAZING_TOL = 0.02
 #: Radial samples per ray used to bracket crossings.
 RADIAL_SAMPLES = 1024  # uniform samples; as many again geometric towards k0
+#: Rays scanned directly; more rays are interpolated from these and Newton-polished.
+COARSE_RAYS = 512
 
 
 def _energies(model, k):
@@ -110,8 +113,79 @@ class RayScan:
     occupied_far: np.ndarray
 
 
+def _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples):
+    """Crossings along ``dirs``: radial sign scan, then bisection to machine precision.
+
+    Returns ``(roots (M, K), bands (K,), index (K,), occupied_at_r_max (M, n))``.
+    """
+    n_dirs = len(dirs)
+    r = np.unique(np.concatenate([
+        np.linspace(0.0, r_max, radial_samples + 1),
+        np.geomspace(r_max * 1e-9, r_max, radial_samples),
+    ]))
+    f = _energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (M, R, n)
+    neg = f < 0
+    change = neg[:, 1:, :] != neg[:, :-1, :]  # (M, R-1, n)
+    counts = change.sum(axis=1)  # (M, n)
+    if np.any(counts != counts[:1]):
+        band = int(np.argwhere(np.any(counts != counts[:1], axis=0))[0, 0])
+        raise FermiSurfaceError(
+            f"band {band} crosses mu={mu} a different number of times along different "
+            f"rays from origin {tuple(origin)}: its Fermi sheets are not star-shaped about "
+            "that origin (or a pocket is smaller than the radial grid). Pass origin= "
+            "inside the pocket, increase radial_samples, or use a lattice Fermi surface."
+        )
+    cols_band, cols_index, lo_idx = [], [], []
+    for b in range(f.shape[-1]):
+        idx = [np.nonzero(change[j, :, b])[0] for j in range(n_dirs)]
+        for c in range(int(counts[0, b])):
+            cols_band.append(b)
+            cols_index.append(c)
+            lo_idx.append([i[c] for i in idx])
+    band = np.array(cols_band, dtype=int)
+    if not cols_band:
+        return np.zeros((n_dirs, 0)), band, np.array(cols_index, dtype=int), neg[:, -1, :]
+    lo_idx = np.array(lo_idx).T  # (M, K)
+    lo, hi = r[lo_idx], r[lo_idx + 1]
+    rows = np.arange(n_dirs)[:, None]
+    neg_lo = neg[rows, lo_idx, band[None, :]]
+    cols = np.arange(len(band))[None, :]
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        fm = _energies(model, origin + mid[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
+        same = (fm < 0) == neg_lo
+        lo = np.where(same, mid, lo)
+        hi = np.where(same, hi, mid)
+    return 0.5 * (lo + hi), band, np.array(cols_index, dtype=int), neg[:, -1, :]
+
+
+def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
+    """Newton steps on ``e_b(r) = mu`` along each ray; returns (roots, converged)."""
+    r = guess.copy()
+    cols = np.arange(len(band))[None, :]
+    for _ in range(steps):
+        es = eigensystem(model, origin + r[..., None] * dirs[:, None, :], check=False)
+        e = es.energies[:, cols[0], band] - mu  # (M, K)
+        v = es.band_velocity[:, cols[0], band, :]  # (M, K, D)
+        slope = np.sum(v * dirs[:, None, :], axis=-1)
+        step = np.divide(e, slope, out=np.full_like(e, np.inf), where=slope != 0)
+        r = r - step
+    e = _energies(model, origin + r[..., None] * dirs[:, None, :])[:, cols[0], band] - mu
+    scale = max(abs(mu), np.abs(_energies(model, origin)).max(), 1e-300)
+    ok = np.isfinite(r) & (np.abs(e) <= 1e-12 * scale) & (np.abs(r - guess) <= 1e-3 * np.maximum(guess, 1e-300))
+    return r, np.all(ok, axis=1)
+
+
 def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples=RADIAL_SAMPLES):
-    """Find every crossing of ``mu`` along ``n_angles`` rays from ``origin``."""
+    """Find every crossing of ``mu`` along ``n_angles`` rays from ``origin``.
+
+    Up to :data:`COARSE_RAYS` rays are scanned and bisected directly.  Beyond,
+    the crossings found on ``COARSE_RAYS`` rays are interpolated in angle with
+    a periodic cubic spline and polished by Newton steps
+    (``dr = -(e - mu)/(v . r_hat)``) to ``|e - mu| < 1e-12`` of the energy
+    scale; rays where that fails (or moves a root by more than 0.1 %) are
+    scanned and bisected individually.  Cost O(n_angles).
+    """
     if model.dim != 2:
         raise FermiSurfaceError(
             f"ray-based Fermi surfaces are for 2D continuum models; {model!r} has dim={model.dim}"
@@ -124,63 +198,40 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
     origin = np.asarray(origin, dtype=float)
     r_max = float(k_max) if k_max is not None else radial_extent(model, mu, origin)
     theta, dirs = _directions(n_angles)
-    r = np.unique(np.concatenate([
-        np.linspace(0.0, r_max, radial_samples + 1),
-        np.geomspace(r_max * 1e-9, r_max, radial_samples),
-    ]))
-    f = _energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (N, R, n)
-    neg = f < 0
-    change = neg[:, 1:, :] != neg[:, :-1, :]  # (N, R-1, n)
-    counts = change.sum(axis=1)  # (N, n)
-    if np.any(counts != counts[:1]):
-        band = int(np.argwhere(np.any(counts != counts[:1], axis=0))[0, 0])
-        raise FermiSurfaceError(
-            f"band {band} crosses mu={mu} a different number of times along different "
-            f"rays from origin {tuple(origin)}: its Fermi sheets are not star-shaped about "
-            "that origin (or a pocket is smaller than the radial grid). Pass origin= "
-            "inside the pocket, increase radial_samples, or use a lattice Fermi surface."
-        )
-    n = f.shape[-1]
-    cols_band, cols_index, lo_idx = [], [], []
-    for b in range(n):
-        idx = [np.nonzero(change[j, :, b])[0] for j in range(n_angles)]
-        for c in range(int(counts[0, b])):
-            cols_band.append(b)
-            cols_index.append(c)
-            lo_idx.append([i[c] for i in idx])
-    if not cols_band:
-        roots = np.zeros((n_angles, 0))
+    if n_angles <= COARSE_RAYS:
+        roots, band, index, occ = _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples)
     else:
-        lo_idx = np.array(lo_idx).T  # (N, K)
-        lo = r[lo_idx]
-        hi = r[lo_idx + 1]
-        band = np.array(cols_band)
-        rows = np.arange(n_angles)[:, None]
-        neg_lo = neg[rows, lo_idx, band[None, :]]
-        for _ in range(64):
-            mid = 0.5 * (lo + hi)
-            e = _energies(model, origin + mid[..., None] * dirs[:, None, :])
-            fm = e[np.arange(n_angles)[:, None], np.arange(len(band))[None, :], band[None, :]] - mu
-            same = (fm < 0) == neg_lo
-            lo = np.where(same, mid, lo)
-            hi = np.where(same, hi, mid)
-        roots = 0.5 * (lo + hi)
+        c_theta, c_dirs = _directions(COARSE_RAYS)
+        c_roots, band, index, occ = _bracket_and_bisect(model, mu, origin, c_dirs, r_max, radial_samples)
+        occ = np.broadcast_to(occ[:1], (n_angles, occ.shape[1]))
+        if len(band):
+            spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.vstack([c_roots, c_roots[:1]]),
+                                 bc_type="periodic", axis=0)
+            roots, ok = _newton_polish(model, mu, origin, dirs, spline(theta), band)
+            if not np.all(ok):
+                redo, redo_band, _, _ = _bracket_and_bisect(model, mu, origin, dirs[~ok], r_max, radial_samples)
+                if not np.array_equal(redo_band, band):
+                    raise FermiSurfaceError(
+                        f"the crossings of mu={mu} change between rays; increase radial_samples"
+                    )
+                roots[~ok] = redo
+        else:
+            roots = np.zeros((n_angles, 0))
     far = _energies(model, origin + 1e6 * max(r_max, 1.0) * dirs) - mu  # (N, n)
-    if np.any((far < 0) != neg[:, -1, :]):
+    if np.any((far < 0) != occ):
         raise FermiSurfaceError(
             f"a band crosses mu={mu} beyond k_max={r_max:g} on some ray; pass a larger k_max"
         )
-    occupied_far = np.any(neg[:, -1, :], axis=0)
     return RayScan(
         mu=float(mu),
         origin=origin,
         theta=theta,
         directions=dirs,
         roots=roots,
-        root_band=np.array(cols_band, dtype=int),
-        root_index=np.array(cols_index, dtype=int),
+        root_band=band,
+        root_index=index,
         r_max=r_max,
-        occupied_far=occupied_far,
+        occupied_far=np.any(occ, axis=0),
     )
 
 
@@ -307,8 +358,8 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays used for Fermi-sea integrals when ``n_points`` angles discretize the surface."""
-    return max(32, int(n_points) // 4)
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [32, 256]."""
+    return min(256, max(32, int(n_points) // 4))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,

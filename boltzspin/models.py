@@ -147,23 +147,28 @@ class Rashba(Model):
 
     def hamiltonian(self, k):
         k = _as_k(k, 2)
-        kx, ky = k[..., 0, None, None], k[..., 1, None, None]
+        kx, ky = k[..., 0], k[..., 1]
         a, b = self.alpha, self.dresselhaus
         hx, hy, hz = self.exchange
-        return (
-            (kx**2 + ky**2) / (2 * self.mass) * SIGMA_0
-            + (a * ky + b * kx + hx) * SIGMA_X
-            + (-a * kx - b * ky + hy) * SIGMA_Y
-            + hz * SIGMA_Z
-        )
+        kinetic = (kx * kx + ky * ky) / (2 * self.mass)
+        x = a * ky + b * kx + hx  # coefficient of sigma_x
+        y = -a * kx - b * ky + hy  # coefficient of sigma_y
+        out = np.empty(k.shape[:-1] + (2, 2), dtype=complex)
+        out[..., 0, 0] = kinetic + hz
+        out[..., 1, 1] = kinetic - hz
+        out[..., 0, 1] = x - 1j * y
+        out[..., 1, 0] = x + 1j * y
+        return out
 
     def velocity(self, k):
         k = _as_k(k, 2)
-        kx, ky = k[..., 0, None, None], k[..., 1, None, None]
         a, b = self.alpha, self.dresselhaus
-        vx = kx / self.mass * SIGMA_0 + b * SIGMA_X - a * SIGMA_Y
-        vy = ky / self.mass * SIGMA_0 + a * SIGMA_X - b * SIGMA_Y
-        return np.stack([vx, vy], axis=-3)
+        out = np.empty(k.shape[:-1] + (2, 2, 2), dtype=complex)
+        for i, (x, y) in enumerate(((b, -a), (a, -b))):  # dH/dk_i = k_i/m + x sigma_x + y sigma_y
+            out[..., i, 0, 0] = out[..., i, 1, 1] = k[..., i] / self.mass
+            out[..., i, 0, 1] = x - 1j * y
+            out[..., i, 1, 0] = x + 1j * y
+        return out
 
 
 class MassiveDirac(Model):
