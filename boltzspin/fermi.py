@@ -44,9 +44,9 @@ __all__ = ["FermiSurface", "RayScan", "scan_rays", "fermi_surface", "fermi_sea_i
 #: Smallest allowed |v . r_hat| / |v| at a Fermi point.
 GRAZING_TOL = 0.02
 #: Radial samples per ray used to bracket crossings.
-RADIAL_SAMPLES = 1024  # uniform samples; as many again geometric towards k0
+RADIAL_SAMPLES = 512  # uniform samples; as many again geometric towards k0
 #: Rays scanned directly; more rays are interpolated from these and Newton-polished.
-COARSE_RAYS = 512
+COARSE_RAYS = 128
 
 
 def _energies(model, k):
@@ -150,7 +150,7 @@ def _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples):
     rows = np.arange(n_dirs)[:, None]
     neg_lo = neg[rows, lo_idx, band[None, :]]
     cols = np.arange(len(band))[None, :]
-    for _ in range(64):
+    for _ in range(56):  # the bracket is < r_max/512 wide: 2^-56 of it is below round-off
         mid = 0.5 * (lo + hi)
         fm = _energies(model, origin + mid[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
         same = (fm < 0) == neg_lo
@@ -162,6 +162,7 @@ def _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples):
 def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
     """Newton steps on ``e_b(r) = mu`` along each ray; returns (roots, converged)."""
     r = guess.copy()
+    failed = np.zeros(r.shape, dtype=bool)
     cols = np.arange(len(band))[None, :]
     for _ in range(steps):
         es = eigensystem(model, origin + r[..., None] * dirs[:, None, :], check=False)
@@ -170,9 +171,12 @@ def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
         slope = np.sum(v * dirs[:, None, :], axis=-1)
         step = np.divide(e, slope, out=np.full_like(e, np.inf), where=slope != 0)
         r = r - step
+        bad = ~np.isfinite(r) | (r < 0)
+        r[bad] = guess[bad]  # reported as not converged below (|e - mu| too large or moved)
+        failed |= bad
     e = _energies(model, origin + r[..., None] * dirs[:, None, :])[:, cols[0], band] - mu
     scale = max(abs(mu), np.abs(_energies(model, origin)).max(), 1e-300)
-    ok = np.isfinite(r) & (np.abs(e) <= 1e-12 * scale) & (np.abs(r - guess) <= 1e-3 * np.maximum(guess, 1e-300))
+    ok = ~failed & (np.abs(e) <= 1e-12 * scale) & (np.abs(r - guess) <= 1e-3 * np.maximum(guess, 1e-300))
     return r, np.all(ok, axis=1)
 
 
@@ -358,8 +362,8 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [32, 256]."""
-    return min(256, max(32, int(n_points) // 4))
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [32, 128]."""
+    return min(128, max(32, int(n_points) // 4))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,

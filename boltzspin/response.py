@@ -73,6 +73,37 @@ def _check_inputs(mu, charge, n_points, disorder):
         )
 
 
+#: The most recent Fermi surface and Fermi-sea integrals, reused by the next call
+#: with the same model object, mu, observable and resolution (a disorder sweep).
+_GEOMETRY_CACHE = {}
+
+
+def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order):
+    """Fermi surface and Fermi-sea integrals (cached for the last arguments)."""
+    key = (id(model), repr(model), float(mu), s_matrix.tobytes(), int(n_points),
+           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order)
+    if key in _GEOMETRY_CACHE:
+        return _GEOMETRY_CACHE[key]
+    fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max)
+    if gauge_seed is not None:
+        fs = fs.with_random_gauge(gauge_seed)
+
+    def sea(es):
+        if gauge_seed is not None:
+            es = es.with_random_gauge(gauge_seed)
+        return np.stack(
+            [berry_curvature(es) * expectation(es, s_matrix)[..., None, None],
+             conventional_berry_curvature(es, s_matrix)],
+            axis=-3,
+        )
+
+    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max)
+    value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
+    _GEOMETRY_CACHE.clear()
+    _GEOMETRY_CACHE[key] = (fs, value, error, bool(np.any(sea_scan.occupied_far)))
+    return _GEOMETRY_CACHE[key]
+
+
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
               origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
               sea_order=16, method="auto", sparse_tol=SPARSE_TOL):
@@ -122,22 +153,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     q = float(charge)
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
-    scan = scan_rays(model, mu, n_points, origin, k_max)
-    fs = fermi_surface(model, mu, n_points, scan=scan)
-    if gauge_seed is not None:
-        fs = fs.with_random_gauge(gauge_seed)
-
-    def sea(es):
-        if gauge_seed is not None:
-            es = es.with_random_gauge(gauge_seed)
-        return np.stack(
-            [berry_curvature(es) * expectation(es, s_matrix)[..., None, None],
-             conventional_berry_curvature(es, s_matrix)],
-            axis=-3,
-        )
-
-    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max)
-    sea_value, sea_error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
+    fs, sea_value, sea_error, sea_far = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order)
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
     sigma["intrinsic_berry"] = -q * sea_value[0]
     conventional = -q * sea_value[1]
@@ -192,7 +208,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         n_coupled_sets=n_sets,
         kernel_asymmetry=asym,
         fermi_sea_error_estimate=sea_error,
-        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if np.any(sea_scan.occupied_far) else "none",
+        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if sea_far else "none",
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
     )
     if not fs.n_points:

@@ -156,7 +156,7 @@ def run_study(spec, progress=True):
     points_dir.mkdir(parents=True, exist_ok=True)
     model = build_model(spec["model"])
     names = list(spec["disorder"])
-    jobs = [(d, mu) for d in names for mu in spec["mu"]]
+    jobs = [(d, mu) for mu in spec["mu"] for d in names]  # mu-major: disorders share the Fermi surface
     results = {}
     bar = tqdm(jobs, desc=spec["study"].get("name", "study"), disable=not progress, unit="point")
     for name, mu in bar:

@@ -1,0 +1,151 @@
+"""boltzspin benchmarks: time, peak memory and scaling, side by side with a dense reference.
+
+Run from the repository root::
+
+    python benchmarks/run.py            # full suite (about 10 minutes on 2 cores)
+    python benchmarks/run.py --quick    # smaller sizes, about a minute
+
+Each case prints N (Fermi points), wall time, peak traced memory (tracemalloc:
+NumPy buffers), the fitted exponent of time ~ N^a over the stated range, and
+the speed ratio against ``dense_reference.dense_transport`` (dense kernel,
+dense N x N x D coordinate shifts, ``numpy.linalg.lstsq``) run in the same
+process at the sizes where the dense path fits in memory and time.
+Thread count: numba uses ``numba.get_num_threads()`` (all cores unless
+``NUMBA_NUM_THREADS`` is set); NumPy's BLAS uses its own default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numba
+import numpy as np
+
+import boltzspin as bs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from dense_reference import dense_transport  # noqa: E402
+
+GIB = 2.0**30
+
+
+def measure(func):
+    """Run ``func()``; return (result, seconds, peak traced bytes)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    out = func()
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return out, elapsed, peak
+
+
+def exponent(ns, ts):
+    """Least-squares slope of log t against log N."""
+    if len(ns) < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(ns), np.log(ts), 1)[0])
+
+
+def parabolic_band(mass=1.0):
+    return bs.KPModel(
+        lambda k: (np.sum(k**2, -1) / (2 * mass))[..., None, None] * np.ones((1, 1)),
+        velocity=lambda k: (k / mass)[..., None, None] * np.ones((1, 1)),
+        name="parabolic",
+    )
+
+
+def table(title, rows):
+    print(f"\n## {title}")
+    print(f"{'N':>9} {'time [s]':>10} {'peak mem [MiB]':>15} {'dense [s]':>10} {'speed-up':>9} {'max rel diff':>13}")
+    for r in rows:
+        dense = f"{r['dense']:10.3f}" if r.get("dense") else f"{'-':>10}"
+        ratio = f"{r['dense'] / r['time']:9.1f}" if r.get("dense") else f"{'-':>9}"
+        diff = f"{r['diff']:13.2e}" if r.get("diff") is not None else f"{'-':>13}"
+        print(f"{r['n']:9d} {r['time']:10.3f} {r['mem'] / 2**20:15.1f} {dense} {ratio} {diff}")
+
+
+def compare(ds, ref):
+    """Largest relative difference of the Fermi-surface contributions."""
+    scale = max(np.abs(ds.sigma.sel(contribution=c).values).max() for c in ref)
+    return max(np.abs(ds.sigma.sel(contribution=c).values - ref[c]).max() for c in ref) / scale
+
+
+def scaling_case(title, model, mu, disorder, observable, sizes, dense_sizes, fit_from, method="auto", sheets=1):
+    bs.transport(model, mu, disorder, observable=observable, n_points=64, method=method)  # compile
+    rows = []
+    for n in sizes:
+        ds, t, mem = measure(lambda: bs.transport(model, mu, disorder, observable=observable,
+                                                  n_points=n // sheets, method=method))
+        row = {"n": ds.attrs["n_fermi_points"], "time": t, "mem": mem, "method": ds.attrs["collision_operator"]}
+        if n in dense_sizes:
+            ref, td, _ = measure(lambda: dense_transport(model, mu, disorder, observable=observable,
+                                                         n_points=n // sheets))
+            row.update(dense=td, diff=compare(ds, ref))
+        rows.append(row)
+    table(f"{title} [{rows[-1]['method']}]", rows)
+    fit = [(r["n"], r["time"]) for r in rows if r["n"] >= fit_from]
+    a = exponent(*zip(*fit)) if len(fit) > 1 else float("nan")
+    print(f"fitted exponent time ~ N^a for N >= {fit_from}: a = {a:.3f}")
+    return rows, a
+
+
+def rashba_study(n_points, dense_points):
+    """The Rashba null study (14 mu x 3 disorders) at ``2 n_points`` Fermi points."""
+    mus = [-0.1, -0.075, -0.05, -0.025, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
+    disorders = [bs.DeltaCorrelated(0.01, 1.0), bs.GaussianCorrelated(0.01, 1.0, 1.5),
+                 bs.MagneticImpurities(0.01, 1.0, 1.0)]
+    model = bs.Rashba(1.0, 0.5)
+    bs.transport(model, 0.6, disorders[1], n_points=64)
+    (results, t, mem) = measure(lambda: [bs.transport(model, mu, d, n_points=n_points) for d in disorders for mu in mus])
+    per_point = t / len(results)
+    dense_times, diffs = [], []
+    for d in disorders:  # the dense reference is too slow for the whole study: one mu per disorder
+        ds = bs.transport(model, 0.6, d, n_points=n_points)
+        ref, td, _ = measure(lambda: dense_transport(model, 0.6, d, n_points=dense_points))
+        dense_times.append(td)
+        if dense_points == n_points:
+            diffs.append(compare(ds, ref))
+    n = results[-1].attrs["n_fermi_points"]
+    print(f"\n## Rashba null study: {len(results)} points (14 mu x 3 disorders), N = {n} Fermi points each")
+    print(f"total {t:.2f} s, {per_point:.3f} s per point, peak traced memory {mem / 2**20:.1f} MiB")
+    print(f"dense reference at N = {2 * dense_points}: {np.mean(dense_times):.2f} s per point "
+          f"(one mu per disorder); speed-up per point: {np.mean(dense_times) / per_point:.1f}x")
+    if diffs:
+        print(f"max relative difference vs dense: {max(diffs):.2e}")
+    worst = max(abs(float(r.sigma.sel(contribution='total', i='x', j='y'))) for r in results) * 8 * np.pi
+    print(f"largest |total sigma_xy| over the study: {worst:.2e} x |q|/(8 pi)")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    args = parser.parse_args(argv)
+    print(f"boltzspin benchmarks: numba threads = {numba.get_num_threads()}, numpy {np.__version__}")
+    if args.quick:
+        rashba_study(500, 500)
+        big, dense_sizes, gauss = [10**3, 10**4, 10**5], {1000}, [1000, 2000, 4000]
+    else:
+        rashba_study(2000, 2000)
+        big, dense_sizes, gauss = [10**3, 10**4, 10**5, 3 * 10**5, 10**6], {1000, 4000}, [1000, 2000, 5000, 10000, 20000]
+        big = sorted(set(big) | {4000})
+    results = {}
+    results["single"] = scaling_case("delta-correlated, single parabolic band (charge)", parabolic_band(), 0.5,
+                                     bs.DeltaCorrelated(0.01, 1.0), "charge", big, dense_sizes, 10**4)
+    results["rashba"] = scaling_case("delta-correlated, Rashba with exchange z (spin z)",
+                                     bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.1)), 0.5,
+                                     bs.DeltaCorrelated(0.01, 1.0), "sz", big, dense_sizes, 10**4, sheets=2)
+    results["gauss"] = scaling_case("Gaussian-correlated on the fly, Rashba (spin z)",
+                                    bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.1)), 0.5,
+                                    bs.GaussianCorrelated(0.01, 1.0, 1.0), "sz", gauss, set(gauss) & {1000, 2000},
+                                    gauss[0], method="onthefly", sheets=2)
+    print(f"\nprocess max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+
+if __name__ == "__main__":
+    main()
