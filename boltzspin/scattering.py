@@ -28,8 +28,9 @@ operator with ``matvec``.  Each channel becomes one *part*:
     ``R = sum_p' x_p' |u_p'><u_p'|``, so mat-vec, rates, side-jump sums and the
     dipole change cost O(N n^2) -- exact.
 ``"onthefly"``
-    any profile: pairs recomputed in each mat-vec by a parallel numba kernel,
-    O(N^2) time, O(N) memory.
+    any U(q): pairs recomputed in each mat-vec, O(N^2) time, O(N) memory --
+    by a parallel numba kernel for built-in profiles, in row blocks of NumPy
+    for user callables.
 ``"sparse"``
     Gaussian profile: pairs with ``exp(-q^2 L^2/2) < sparse_tol`` are dropped
     (found with a k-d tree), the rest stored in ``scipy.sparse``.  Each dropped
@@ -57,6 +58,7 @@ from . import pair_kernels
 from .bands import expectation, interband_derivative, s_dipole
 from .disorder import PROFILE_GAUSSIAN
 from .errors import DisorderError
+from .models import fourth_order_derivative
 
 __all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION"]
 
@@ -119,6 +121,33 @@ class _OnTheFlyPart:
 
     def diagonal(self):
         return self.pref * np.abs(np.sum(self.pts.u.conj() * self.mu, axis=1)) ** 2
+
+
+class _CallableOnTheFlyPart:
+    """General ``U(q)``: the kernel re-evaluated in row blocks at every mat-vec."""
+
+    def __init__(self, pts, channel, block=64):
+        self.pts, self.channel, self.block = pts, channel, block
+
+    def _rows(self):
+        k, u = self.pts.k, self.pts.u
+        for start in range(0, len(k), self.block):
+            rows = slice(start, min(start + self.block, len(k)))
+            um = self.channel.function(k[None, :, :] - k[rows, None, :])
+            v = np.einsum("qa,pqab,pb->pq", u.conj(), um, u[rows])
+            yield rows, self.channel.prefactor * np.abs(v) ** 2
+
+    def matvec(self, x):
+        x2 = x.reshape(len(x), -1)
+        y = np.zeros_like(x2)
+        for rows, kblock in self._rows():
+            y[rows] = kblock @ x2
+        return y.reshape(x.shape)
+
+    def diagonal(self):
+        u = self.pts.u
+        um = self.channel.function(np.zeros_like(self.pts.k))
+        return self.channel.prefactor * np.abs(np.einsum("pa,pab,pb->p", u.conj(), um, u)) ** 2
 
 
 class _SparsePart(_DensePart):
@@ -185,18 +214,12 @@ class CollisionOperator:
         return self.matvec(np.eye(len(self.weight)))
 
 
-def _fd_gradient(func, q, h):
-    """Fourth-order central difference of ``func`` at ``q``: ``(..., D, n, n)``."""
-    out = []
-    for i in range(q.shape[-1]):
-        e = np.zeros(q.shape[-1])
-        e[i] = h
-        out.append((-func(q + 2 * e) + 8 * func(q + e) - 8 * func(q - e) + func(q - 2 * e)) / (12 * h))
-    return np.stack(out, axis=-3)
-
-
 def _callable_pairs(channel, pts, kmat, ys, ysj, block=64):
-    """Blocked NumPy evaluation of a general matrix-valued ``U(q)`` (dense kernel)."""
+    """Blocked NumPy evaluation of a general matrix-valued ``U(q)``.
+
+    Adds the side-jump sums to ``ys``, ``ysj`` and, unless ``kmat`` is None,
+    the kernel to ``kmat``.  Memory O(block N n^2).
+    """
     k, u, chi, w, s = pts.k, pts.u, pts.chi, pts.w, pts.s
     uc = u.conj()
     for start in range(0, len(w), block):
@@ -206,10 +229,11 @@ def _callable_pairs(channel, pts, kmat, ys, ysj, block=64):
         if channel.gradient is not None:
             gm = np.asarray(channel.gradient(q), dtype=complex)
         else:
-            gm = _fd_gradient(channel.function, q, channel.fd_step)  # (B, N, D, n, n)
+            gm = fourth_order_derivative(channel.function, q, channel.fd_step)  # (B, N, D, n, n)
         mu_ = np.einsum("pqab,pb->pqa", um, u[rows])  # U(k_p' - k_p) u_p
         v = np.einsum("qa,pqa->pq", uc, mu_)
-        kmat[rows] += channel.prefactor * np.abs(v) ** 2
+        if kmat is not None:
+            kmat[rows] += channel.prefactor * np.abs(v) ** 2
         t_a = np.einsum("qia,pqa->pqi", chi.conj(), mu_)
         t_b = np.einsum("qa,pqab,pib->pqi", uc, um, chi[rows])
         t_g = np.einsum("qa,pqiab,pb->pqi", uc, gm, u[rows])
@@ -264,24 +288,22 @@ def _kept_fraction(k, cutoff, samples=200):
 
 
 def _choose(method, channel, k, sparse_tol):
+    constant = channel.function is None and channel.kind == 0
+    gaussian = channel.function is None and channel.kind == PROFILE_GAUSSIAN
+    if method == "lowrank" and not constant:
+        raise DisorderError(
+            f"method='lowrank' needs q-independent disorder, but {channel.label} depends "
+            "on q; use 'dense', 'onthefly' or 'sparse' (Gaussian only) or 'auto'"
+        )
+    if method == "sparse" and not gaussian:
+        if constant:
+            return "lowrank"  # exact and cheaper than any sparse matrix
+        raise DisorderError("method='sparse' supports Gaussian-correlated disorder only")
     if method != "auto":
-        if method == "lowrank" and (channel.function is not None or channel.kind != 0):
-            raise DisorderError(
-                f"method='lowrank' needs q-independent disorder, but {channel.label} depends "
-                "on q; use 'dense', 'onthefly' or 'sparse' (Gaussian only) or 'auto'"
-            )
-        if method == "sparse" and (channel.function is not None or channel.kind != PROFILE_GAUSSIAN):
-            if channel.function is None and channel.kind == 0:
-                return "lowrank"
-            raise DisorderError("method='sparse' supports Gaussian-correlated disorder only")
-        if channel.function is not None and method in ("onthefly", "lowrank"):
-            return "dense"  # callables: blocked NumPy evaluation, stored
         return method
-    if channel.function is not None:
-        return "dense"
-    if channel.kind == 0:
+    if constant:
         return "lowrank"
-    if _kept_fraction(k, _sparse_cutoff(channel.parameter, sparse_tol)) < SPARSE_FRACTION:
+    if gaussian and _kept_fraction(k, _sparse_cutoff(channel.parameter, sparse_tol)) < SPARSE_FRACTION:
         return "sparse"
     return "dense" if len(k) <= DENSE_LIMIT else "onthefly"
 
@@ -321,8 +343,12 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
         kind = _choose(method, ch, pts.k, sparse_tol)
         methods.append(kind)
         if ch.function is not None:
-            dense = np.zeros((n_pts, n_pts)) if dense is None else dense
-            _callable_pairs(ch, pts, dense, ys, ysj)
+            if kind == "dense":
+                dense = np.zeros((n_pts, n_pts)) if dense is None else dense
+                _callable_pairs(ch, pts, dense, ys, ysj)
+            else:
+                parts.append(_CallableOnTheFlyPart(pts, ch))
+                _callable_pairs(ch, pts, None, ys, ysj)
             continue
         m = np.asarray(ch.matrix, dtype=complex)
         mu = np.ascontiguousarray(pts.u @ m.T)

@@ -70,3 +70,17 @@ def test_iteration_count_is_nearly_independent_of_n():
     disorder = bs.GaussianCorrelated(0.01, 1.0, 1.0)
     its = [bs.transport(MODEL, 0.4, disorder, n_points=n).attrs["solver_iterations"] for n in (64, 256, 1024)]
     assert max(its) <= 1.5 * min(its) + 5
+
+
+def test_callable_potential_on_the_fly_agrees_with_dense():
+    sx, sy = np.array([[0, 1], [1, 0]]), np.array([[0, -1j], [1j, 0]])
+
+    def spin_orbit_impurity(q):  # Hermitian in real space: U(-q) = U(q)^dagger
+        g = np.exp(-np.sum(q**2, -1) / 4)[..., None, None]
+        return g * (np.eye(2) + 0.6j * (q[..., 0, None, None] * sy - q[..., 1, None, None] * sx))
+
+    disorder = bs.Potential(0.02, spin_orbit_impurity)
+    dense = bs.transport(MODEL, 0.4, disorder, n_points=48, method="dense")
+    lazy = bs.transport(MODEL, 0.4, disorder, n_points=48, method="onthefly")
+    assert lazy.attrs["collision_operator"] == "onthefly"
+    assert rel_diff(lazy, dense) < AGREE_RTOL
