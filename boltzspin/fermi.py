@@ -2,7 +2,8 @@ r"""Fermi surfaces and Fermi-sea integrals of 2D continuum models.
 
 Both are built on rays from an origin ``k0``: along each direction
 ``theta_j = 2 pi j / N`` the band energies are sampled on a radial grid, every
-crossing of ``mu`` is bracketed and refined by bisection to machine precision.
+crossing of ``mu`` is bracketed and refined by Illinois (regula falsi) steps to
+machine precision.
 
 Fermi-surface measure (THEORY.md section 3).  In polar coordinates about
 ``k0``, :math:`d^2k = r\,dr\,d\theta` and
@@ -113,8 +114,8 @@ class RayScan:
     occupied_far: np.ndarray
 
 
-def _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples):
-    """Crossings along ``dirs``: radial sign scan, then bisection to machine precision.
+def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
+    """Crossings along ``dirs``: radial sign scan, then Illinois iteration to machine precision.
 
     Returns ``(roots (M, K), bands (K,), index (K,), occupied_at_r_max (M, n))``.
     """
@@ -146,17 +147,45 @@ def _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples):
     if not cols_band:
         return np.zeros((n_dirs, 0)), band, np.array(cols_index, dtype=int), neg[:, -1, :]
     lo_idx = np.array(lo_idx).T  # (M, K)
-    lo, hi = r[lo_idx], r[lo_idx + 1]
     rows = np.arange(n_dirs)[:, None]
-    neg_lo = neg[rows, lo_idx, band[None, :]]
+    lo, hi = r[lo_idx], r[lo_idx + 1]
+    f_lo, f_hi = f[rows, lo_idx, band[None, :]], f[rows, lo_idx + 1, band[None, :]]
     cols = np.arange(len(band))[None, :]
-    for _ in range(56):  # the bracket is < r_max/512 wide: 2^-56 of it is below round-off
-        mid = 0.5 * (lo + hi)
-        fm = _energies(model, origin + mid[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
-        same = (fm < 0) == neg_lo
-        lo = np.where(same, mid, lo)
-        hi = np.where(same, hi, mid)
-    return 0.5 * (lo + hi), band, np.array(cols_index, dtype=int), neg[:, -1, :]
+
+    def residual(x):
+        return _energies(model, origin + x[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
+
+    roots = _illinois(residual, lo, hi, f_lo, f_hi)
+    return roots, band, np.array(cols_index, dtype=int), neg[:, -1, :]
+
+
+def _illinois(func, lo, hi, f_lo, f_hi, maxiter=100):
+    """Vectorized Illinois (modified regula falsi) root finding in brackets ``[lo, hi]``.
+
+    Superlinear, never leaves the bracket; stops when every bracket is below
+    4 ulp or ``f = 0`` exactly.  Raises if it has not converged after ``maxiter``.
+    """
+    side = np.zeros(lo.shape, dtype=int)
+    x = lo
+    for _ in range(maxiter):
+        denom = f_hi - f_lo
+        x = np.where(denom != 0, hi - f_hi * (hi - lo) / np.where(denom != 0, denom, 1.0), 0.5 * (lo + hi))
+        x = np.clip(x, lo, hi)
+        fx = func(x)
+        left = np.sign(fx) == np.sign(f_lo)  # root lies in [x, hi]
+        exact = fx == 0
+        lo, f_lo, hi, f_hi = (np.where(left, x, lo), np.where(left, fx, f_lo),
+                              np.where(left, hi, x), np.where(left, f_hi, fx))
+        f_hi = np.where(left & (side == 1), 0.5 * f_hi, f_hi)  # Illinois: halve the stale end
+        f_lo = np.where(~left & (side == -1), 0.5 * f_lo, f_lo)
+        side = np.where(left, 1, -1)
+        width = hi - lo
+        done = exact | (width <= 4 * np.finfo(float).eps * np.maximum(np.abs(hi), 1e-300))
+        if np.all(done):
+            return np.where(exact, x, 0.5 * (lo + hi))
+        lo = np.where(exact, x, lo)
+        hi = np.where(exact, x, hi)
+    raise FermiSurfaceError("root finding along the rays did not converge; please report this model")
 
 
 def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
@@ -183,12 +212,12 @@ def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
 def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples=RADIAL_SAMPLES):
     """Find every crossing of ``mu`` along ``n_angles`` rays from ``origin``.
 
-    Up to :data:`COARSE_RAYS` rays are scanned and bisected directly.  Beyond,
+    Up to :data:`COARSE_RAYS` rays are scanned and refined directly.  Beyond,
     the crossings found on ``COARSE_RAYS`` rays are interpolated in angle with
     a periodic cubic spline and polished by Newton steps
     (``dr = -(e - mu)/(v . r_hat)``) to ``|e - mu| < 1e-12`` of the energy
     scale; rays where that fails (or moves a root by more than 0.1 %) are
-    scanned and bisected individually.  Cost O(n_angles).
+    scanned and refined individually.  Cost O(n_angles).
     """
     if model.dim != 2:
         raise FermiSurfaceError(
@@ -203,17 +232,17 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
     r_max = float(k_max) if k_max is not None else radial_extent(model, mu, origin)
     theta, dirs = _directions(n_angles)
     if n_angles <= COARSE_RAYS:
-        roots, band, index, occ = _bracket_and_bisect(model, mu, origin, dirs, r_max, radial_samples)
+        roots, band, index, occ = _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples)
     else:
         c_theta, c_dirs = _directions(COARSE_RAYS)
-        c_roots, band, index, occ = _bracket_and_bisect(model, mu, origin, c_dirs, r_max, radial_samples)
+        c_roots, band, index, occ = _bracket_and_refine(model, mu, origin, c_dirs, r_max, radial_samples)
         occ = np.broadcast_to(occ[:1], (n_angles, occ.shape[1]))
         if len(band):
             spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.vstack([c_roots, c_roots[:1]]),
                                  bc_type="periodic", axis=0)
             roots, ok = _newton_polish(model, mu, origin, dirs, spline(theta), band)
             if not np.all(ok):
-                redo, redo_band, _, _ = _bracket_and_bisect(model, mu, origin, dirs[~ok], r_max, radial_samples)
+                redo, redo_band, _, _ = _bracket_and_refine(model, mu, origin, dirs[~ok], r_max, radial_samples)
                 if not np.array_equal(redo_band, band):
                     raise FermiSurfaceError(
                         f"the crossings of mu={mu} change between rays; increase radial_samples"

@@ -74,13 +74,14 @@ def _check_inputs(mu, charge, n_points, disorder):
 
 
 #: The most recent Fermi surface and Fermi-sea integrals, reused by the next call
-#: with the same model object, mu, observable and resolution (a disorder sweep).
+#: with the same model object (held here, so its id cannot be recycled) and the same
+#: repr, mu, observable and resolution: a disorder sweep at fixed mu pays for them once.
 _GEOMETRY_CACHE = {}
 
 
 def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order):
     """Fermi surface and Fermi-sea integrals (cached for the last arguments)."""
-    key = (id(model), repr(model), float(mu), s_matrix.tobytes(), int(n_points),
+    key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
            tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order)
     if key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
@@ -141,6 +142,12 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     sparse_tol : float
         Drop tolerance of sparse operators; ``attrs["sparse_rate_error_bound"]``
         bounds the resulting relative error of every scattering rate.
+
+    Notes
+    -----
+    The Fermi surface and Fermi-sea integrals of the most recent call are
+    reused when only the disorder changes (same model object, mu, observable
+    and resolution).
 
     Returns
     -------
