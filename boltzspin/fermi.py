@@ -391,8 +391,8 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [32, 128]."""
-    return min(128, max(32, int(n_points) // 4))
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [64, 128]."""
+    return min(128, max(64, int(n_points) // 4))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,

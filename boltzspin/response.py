@@ -127,7 +127,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         Carrier charge ``q`` (electrons: ``-1``).
     n_points : int
         Angles per Fermi sheet.  The Fermi-sea integrals use
-        ``max(32, n_points // 4)`` rays (:func:`boltzspin.fermi.sea_angles`)
+        ``n_points // 4`` rays, at least 64 and at most 128 (:func:`boltzspin.fermi.sea_angles`),
         and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
     origin, k_max :
         Centre of the rays and radial extent (see :mod:`boltzspin.fermi`).
