@@ -18,8 +18,9 @@ the carrier charge ``q`` is explicit (electrons ``q = -1``); ``s`` in its own
 units (spin in units of hbar).  ``sigma[i, j]`` is defined by
 ``J^s_i = sigma_ij E_j``; in 2D it has units of ``q [s] / hbar``.
 
-Disorder channels: ``prefactor * matrix`` with a constant or Gaussian real
-profile (whose real profile adds no phase, hence no ``dU/dq`` term), and
+Disorder channels: ``prefactor * matrix`` with a constant, Gaussian
+``exp(-q^2 L^2/4)`` or screened-Coulomb ``2 pi/(|q| + q_TF)`` real profile
+(a real profile adds no phase, hence no ``dU/dq`` term), and
 general callables ``function(q)``, whose ``dU/dq`` term is included using
 ``channel.gradient`` if given, else a fourth-order central difference with
 step ``channel.fd_step`` (the same rule as the package, so the two agree to
@@ -51,6 +52,20 @@ def _fd_gradient(func, q, h):
     return np.stack(out, axis=-3)
 
 
+def _profile(kind, parameter, dq):
+    """Real profile ``f(k_p' - k_p)``, shape ``(N, N)``: 0 constant, 1 Gaussian
+    ``exp(-q^2 L^2/4)`` (``parameter = L``), 2 screened Coulomb
+    ``2 pi/(|q| + q_TF)`` (``parameter = q_TF``)."""
+    if kind == 0:
+        return np.ones(dq.shape[:2])
+    q2 = np.sum(dq**2, -1)
+    if kind == 1:
+        return np.exp(-q2 * parameter**2 / 4)
+    if kind == 2:
+        return 2 * np.pi / (np.sqrt(q2) + parameter)
+    raise ValueError(f"unknown profile kind {kind!r} (0 constant, 1 Gaussian, 2 screened Coulomb)")
+
+
 def _channel_pairs(ch, k, u, chi):
     r"""Dense pair arrays of one channel, first index ``p'`` (final), second ``p``.
 
@@ -60,10 +75,8 @@ def _channel_pairs(ch, k, u, chi):
     """
     dq = k[:, None, :] - k[None, :, :]  # k_p' - k_p
     if ch.function is None:
-        if ch.kind not in (0, 1):
-            raise ValueError(f"unknown profile kind {ch.kind!r} (0 constant, 1 Gaussian)")
+        prof = _profile(ch.kind, ch.parameter, dq)
         m = np.asarray(ch.matrix, dtype=complex)
-        prof = np.ones(dq.shape[:2]) if ch.kind == 0 else np.exp(-np.sum(dq**2, -1) * ch.parameter**2 / 4)
         mu, mchi = u @ m.T, chi @ m.T  # U|u_p>, U|chi_p>
         v = prof * (u.conj() @ mu.T)
         ta = prof[..., None] * np.einsum("qia,pa->qpi", chi.conj(), mu)

@@ -10,6 +10,7 @@ from .disorder import (
     GaussianCorrelated,
     MagneticImpurities,
     Potential,
+    ScreenedCoulomb,
 )
 from .errors import (
     BoltzspinError,
@@ -34,6 +35,7 @@ __all__ = [
     "GaussianCorrelated",
     "MagneticImpurities",
     "Potential",
+    "ScreenedCoulomb",
     "BoltzspinError",
     "DegenerateBandsError",
     "DisorderError",

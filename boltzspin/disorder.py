@@ -32,6 +32,7 @@ __all__ = [
     "Disorder",
     "DeltaCorrelated",
     "GaussianCorrelated",
+    "ScreenedCoulomb",
     "MagneticImpurities",
     "Potential",
     "DisorderMixture",
@@ -39,6 +40,7 @@ __all__ = [
 
 PROFILE_CONSTANT = 0
 PROFILE_GAUSSIAN = 1
+PROFILE_SCREENED_COULOMB = 2
 
 
 def _positive(name, value):
@@ -58,7 +60,8 @@ class Channel:
     r"""One uncorrelated scattering channel: ``prefactor * |<l'|U_a|l>|^2``.
 
     ``prefactor = 2 pi n_imp c_a``.  Either ``matrix`` with a real profile
-    (``kind``/``parameter``: constant, or ``exp(-q^2 L^2/4)`` with ``L``), or
+    (``kind``/``parameter``: constant, ``exp(-q^2 L^2/4)`` with ``L``, or
+    ``2 pi/(|q| + q_TF)`` with ``q_TF``), or
     ``function(q) -> (..., n, n)`` with optional ``gradient(q) -> (..., D, n, n)``.
     """
 
@@ -173,6 +176,69 @@ class GaussianCorrelated(Disorder):
         m = self.strength * np.eye(model.n_bands, dtype=complex)
         return [
             Channel(2 * np.pi * self.density, m, PROFILE_GAUSSIAN, self.length, label=repr(self))
+        ]
+
+
+class ScreenedCoulomb(Disorder):
+    r"""Charged impurities with a 2D Thomas-Fermi screened Coulomb potential.
+
+    .. math:: U(\mathbf q) = \frac{2\pi\,e^2/(4\pi\epsilon)}{|\mathbf q| + q_\mathrm{TF}}
+              \,\mathbb 1
+
+    with ``e^2/(4 pi eps) = strength`` and ``q_TF = screening``: the Fourier
+    transform of the potential of a point charge in the plane of the 2D
+    electron gas, screened in the Thomas-Fermi approximation (static,
+    long-wavelength RPA).  Reference: T. Ando, A. B. Fowler and F. Stern,
+    Rev. Mod. Phys. 54, 437 (1982).
+
+    Parameters
+    ----------
+    density : float
+        Impurity density ``n_imp`` (per area), positive.
+    strength : float
+        ``e^2/(4 pi eps)`` times the impurity charge in units of ``e`` (energy x
+        length); finite, any sign (first-Born quantities are quadratic in it).
+    screening : float
+        Thomas-Fermi wavevector ``q_TF`` (inverse length), positive; it keeps
+        ``U(0) = 2 pi strength/q_TF`` finite.
+
+    Notes
+    -----
+    ``U(q)`` has units energy x area.  The channel carries ``strength * 1`` as
+    its matrix and the real scalar profile ``f(q) = 2 pi/(|q| + q_TF)``
+    (kind :data:`PROFILE_SCREENED_COULOMB`, parameter ``q_TF``).  Because
+    ``f`` is real and multiplies a q-independent matrix,
+    ``<u'|dU/dq|u> = (df/dq/f) V`` is a real multiple of ``V``, so the
+    ``-Im[<u'|dU/dq|u>/V]`` term of the coordinate shift (THEORY.md section 6)
+    vanishes identically: no phase, no ``dU/dq`` contribution (the cusp of
+    ``|q|`` at ``q = 0`` does not enter).  The slow ``1/q`` tail means that no
+    pair can be dropped: the collision operator is always ``"dense"`` or
+    ``"onthefly"``, never ``"sparse"`` or ``"lowrank"``.
+    """
+
+    def __init__(self, density, strength, screening):
+        self.density = _positive("density", density)
+        self.strength = _finite("strength", strength)
+        self.screening = _positive("screening", screening)
+
+    def __repr__(self):
+        return (
+            f"ScreenedCoulomb(density={self.density!r}, strength={self.strength!r}, "
+            f"screening={self.screening!r})"
+        )
+
+    def U(self, q, n=2):
+        """``strength * 2 pi/(|q| + q_TF) * identity`` for ``q`` of shape ``(..., D)``."""
+        q = np.asarray(q, dtype=float)
+        f = self.strength * 2 * np.pi / (np.sqrt(np.sum(q**2, axis=-1)) + self.screening)
+        return f[..., None, None] * np.eye(n)
+
+    def channels(self, model):
+        m = self.strength * np.eye(model.n_bands, dtype=complex)
+        return [
+            Channel(
+                2 * np.pi * self.density, m, PROFILE_SCREENED_COULOMB, self.screening, label=repr(self)
+            )
         ]
 
 

@@ -1,7 +1,9 @@
 r"""Numba kernels for first-Born pair sums over Fermi points.
 
 All kernels handle one channel ``U(q) = f(q) M`` with a real profile
-``f = 1`` (``kind = 0``) or ``f = exp(-q^2 L^2/4)`` (``kind = 1``) and inputs
+``f = 1`` (``kind = 0``), ``f = exp(-q^2 L^2/4)`` (``kind = 1``) or
+``f = 2 pi/(|q| + q_TF)`` (``kind = 2``, screened Coulomb; the float
+parameter ``length`` then holds ``q_TF``) and inputs
 
 * ``u`` -- ``(N, n)`` eigenvectors ``u_p``; ``mu`` -- ``(N, n)`` vectors ``M u_p``;
 * ``chi`` -- ``(N, D, n)`` interband derivatives; ``mchi`` -- ``M chi_p``;
@@ -31,6 +33,8 @@ def _profile(kind, length, k, p, pp):
     for i in range(k.shape[1]):
         dq = k[pp, i] - k[p, i]
         q2 += dq * dq
+    if kind == 2:
+        return 2.0 * np.pi / (np.sqrt(q2) + length)
     return np.exp(-q2 * length * length / 4.0)
 
 

@@ -1,7 +1,8 @@
-"""Figures from saved study Datasets (matplotlib, Agg backend).
+"""Shared figure helpers for study scripts (matplotlib, Agg backend).
 
-Colours are the Okabe-Ito colour-blind-safe palette; line styles differ as
-well so that the figure also reads in greyscale.
+Colours are the Okabe-Ito colour-blind-safe palette; markers differ as well so
+that figures also read in greyscale.  Conductivities are plotted in units of
+``|q|/(8 pi)`` (hbar = 1), the Rashba spin Hall unit.
 """
 
 from __future__ import annotations
@@ -10,54 +11,62 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_contributions", "STYLE"]
+__all__ = ["STYLE", "OKABE_ITO", "figure", "plot_contributions_vs", "save", "unit"]
 
-#: contribution -> (colour, linestyle, marker, label)
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
+
+#: contribution -> (colour, marker, label)
 STYLE = {
-    "intrinsic_berry": ("#E69F00", "-", "o", "intrinsic (Berry)"),
-    "intrinsic_dipole": ("#56B4E9", "-", "^", "intrinsic (s-dipole)"),
-    "boltzmann": ("#009E73", "-", "s", "Boltzmann"),
-    "side_jump": ("#F0E442", "-", "D", "side jump"),
-    "dipole_change": ("#0072B2", "-", "v", "dipole change"),
-    "anomalous_distribution": ("#D55E00", "-", "x", "anomalous distribution"),
-    "total": ("#000000", "-", None, "total (conserved)"),
+    "intrinsic_berry": ("#E69F00", "o", "intrinsic (Berry)"),
+    "intrinsic_dipole": ("#56B4E9", "^", "intrinsic (s-dipole)"),
+    "boltzmann": ("#009E73", "s", "Boltzmann"),
+    "side_jump": ("#F0E442", "D", "side jump"),
+    "dipole_change": ("#0072B2", "v", "dipole change"),
+    "anomalous_distribution": ("#D55E00", "x", "anomalous distribution"),
+    "total": ("#000000", None, "total (conserved)"),
 }
 
 
-def plot_contributions(result, path, i="x", j="y", title=None):
-    """Plot every contribution to ``sigma_ij`` vs ``mu``, one panel per disorder.
-
-    Values are in units of ``|q|/(8 pi)``; the conventional intrinsic value is
-    drawn dashed for contrast.  Writes ``path`` (PNG) and returns it.
-    """
+def figure(rows, cols, width=4.6, height=3.8):
+    """A new figure and its axes grid (Agg backend)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    scale = abs(result.attrs.get("charge", 1.0)) / (8 * np.pi)
-    disorders = list(result.disorder.values)
-    fig, axes = plt.subplots(1, len(disorders), figsize=(4.6 * len(disorders), 4.2), sharey=True, squeeze=False)
-    mu = result.mu.values
-    for ax, d in zip(axes[0], disorders):
-        sub = result.sel(disorder=d, i=i, j=j)
-        for c in result.contribution.values:
-            colour, ls, marker, label = STYLE.get(str(c), ("grey", "-", None, str(c)))
-            lw = 2.6 if c == "total" else 1.6
-            ax.plot(mu, sub.sigma.sel(contribution=c) / scale, color=colour, ls=ls, marker=marker,
-                    ms=4, lw=lw, label=label, zorder=3 if c == "total" else 2)
-        ax.plot(mu, sub.sigma_conventional_intrinsic / scale, color="#CC79A7", ls="--", lw=1.8,
-                label="conventional intrinsic {s, v}/2")
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.axvline(0, color="grey", lw=0.5, ls=":")
-        name = str(sub["disorder_repr"].values[0]).split("(")[0] if "disorder_repr" in sub else str(d)
-        ax.set_title(f"{d}: {name}", fontsize=10)
-        ax.set_xlabel(r"chemical potential $\mu$ (model energy units)")
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(rf"$\sigma_{{{i}{j}}}$ / ($|q|/8\pi$)   ($\hbar=1$, q = {result.attrs.get('charge')})")
-    axes[0][-1].legend(fontsize=8, loc="best")
-    fig.suptitle(title or f"{result.attrs.get('study', '')}: {result.attrs.get('model', '')}, "
-                 f"s = {result.attrs.get('observable', '')}", fontsize=10)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    return fig, axes
+
+
+def unit(ds):
+    """``|q|/(8 pi)`` of a result."""
+    return abs(float(ds.attrs.get("charge", 1.0))) / (8 * np.pi)
+
+
+def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=False, conventional=None):
+    """One line per contribution of ``sigma`` (dims ``(contribution, x)``) against ``x``."""
+    contributions = contributions or [str(c) for c in sigma.contribution.values]
+    for c in contributions:
+        colour, marker, label = STYLE[c]
+        ax.plot(x, sigma.sel(contribution=c) / scale, color=colour, marker=marker, ms=4,
+                lw=2.6 if c == "total" else 1.6, label=label, zorder=3 if c == "total" else 2)
+    if conventional is not None:
+        ax.plot(x, conventional / scale, color="#CC79A7", ls="--", lw=1.8, label="conventional intrinsic {s, v}/2")
+    if logx:
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.grid(alpha=0.3)
+
+
+def save(fig, path, title=None):
+    """Finish and write a figure; returns the path."""
+    import matplotlib.pyplot as plt
+
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

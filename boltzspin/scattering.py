@@ -29,8 +29,8 @@ operator with ``matvec``.  Each channel becomes one *part*:
     dipole change cost O(N n^2) -- exact.
 ``"onthefly"``
     any U(q): pairs recomputed in each mat-vec, O(N^2) time, O(N) memory --
-    by a parallel numba kernel for built-in profiles, in row blocks of NumPy
-    for user callables.
+    by a parallel numba kernel for built-in profiles (constant, Gaussian,
+    screened Coulomb), in row blocks of NumPy for user callables.
 ``"sparse"``
     Gaussian profile: pairs with ``exp(-q^2 L^2/2) < sparse_tol`` are dropped
     (found with a k-d tree), the rest stored in ``scipy.sparse``.  Each dropped
@@ -40,9 +40,11 @@ operator with ``matvec``.  Each channel becomes one *part*:
 ``"dense"``
     the ``N x N`` kernel formed once (fastest for small N).
 
-``method="auto"`` picks lowrank for q-independent channels, sparse when the
-cutoff keeps under :data:`SPARSE_FRACTION` of the pairs, dense up to
-:data:`DENSE_LIMIT` points and onthefly beyond.  Units: hbar = 1; ``K`` in
+``method="auto"`` picks lowrank for q-independent channels, sparse (Gaussian
+only) when the cutoff keeps under :data:`SPARSE_FRACTION` of the pairs, dense
+up to :data:`DENSE_LIMIT` points and onthefly beyond.  Screened Coulomb is
+never sparse or lowrank: its ``1/q`` tail gives no cutoff with a bounded error,
+so it is always dense or onthefly.  Units: hbar = 1; ``K`` in
 energy x area (2D); ``sum_p w_p phi_p Y_p`` is a current.
 """
 
@@ -56,7 +58,7 @@ from scipy.spatial import cKDTree
 
 from . import pair_kernels
 from .bands import expectation, interband_derivative, s_dipole
-from .disorder import PROFILE_GAUSSIAN
+from .disorder import PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULOMB
 from .errors import DisorderError
 from .models import fourth_order_derivative
 
@@ -287,8 +289,14 @@ def _kept_fraction(k, cutoff, samples=200):
     return float(np.mean(counts)) / len(k)
 
 
+#: Profile kinds the numba kernels evaluate (``pair_kernels._profile``).
+_NUMBA_PROFILES = (PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULOMB)
+
+
 def _choose(method, channel, k, sparse_tol):
-    constant = channel.function is None and channel.kind == 0
+    if channel.function is None and channel.kind not in _NUMBA_PROFILES:
+        raise DisorderError(f"unknown profile kind {channel.kind!r} of {channel.label}")
+    constant = channel.function is None and channel.kind == PROFILE_CONSTANT
     gaussian = channel.function is None and channel.kind == PROFILE_GAUSSIAN
     if method == "lowrank" and not constant:
         raise DisorderError(
@@ -298,7 +306,10 @@ def _choose(method, channel, k, sparse_tol):
     if method == "sparse" and not gaussian:
         if constant:
             return "lowrank"  # exact and cheaper than any sparse matrix
-        raise DisorderError("method='sparse' supports Gaussian-correlated disorder only")
+        raise DisorderError(
+            f"method='sparse' supports Gaussian-correlated disorder only, not {channel.label}; "
+            "use 'dense', 'onthefly' or 'auto'"
+        )
     if method != "auto":
         return method
     if constant:
@@ -353,7 +364,7 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
         m = np.asarray(ch.matrix, dtype=complex)
         mu = np.ascontiguousarray(pts.u @ m.T)
         mchi = np.ascontiguousarray(pts.chi @ m.T)
-        profile = 1 if ch.kind == PROFILE_GAUSSIAN else 0
+        profile = int(ch.kind)  # 0 constant, 1 Gaussian, 2 screened Coulomb (checked in _choose)
         args = (pts.k, pts.u, pts.chi, pts.w, pts.s, mu, mchi, profile, ch.parameter, ch.prefactor)
         if kind == "lowrank":
             parts.append(_LowRankPart(ch.prefactor, mu, pts.u))

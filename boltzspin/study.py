@@ -1,4 +1,4 @@
-"""Studies: a TOML file -> a sweep of :func:`boltzspin.transport` -> netCDF.
+"""Parameter studies: a TOML file -> many :func:`boltzspin.transport` points -> one netCDF.
 
 A study file has the sections
 
@@ -6,40 +6,58 @@ A study file has the sections
 
     [study]
     name = "rashba_null"
-    output = "results/rashba_null.nc"      # merged Dataset
-    figure = "figures/rashba_null.png"     # optional
+    output = "results/rashba_null.nc"          # merged Dataset
+    figure = "figures/rashba_null.png"         # optional
+    figure_script = "rashba_null_figure.py"    # optional, next to the study file
+    retries = 2                                # per failed point (default 2)
+    # scheduler = "tcp://host:8786"            # optional: an existing dask cluster
 
-    [model]                                # a built-in model and its arguments
+    [model]                                    # a built-in model and its arguments
     type = "Rashba"
     mass = 1.0
     alpha = 0.5
 
-    [transport]                            # keyword arguments of transport()
+    [transport]                                # fixed keyword arguments of transport()
     observable = "sz"
-    charge = -1.0
     n_points = 256
 
-    [sweep]
-    mu = { start = -0.1, stop = 1.0, num = 12 }   # or a list of values
+    [sweep]                                    # axes: lists or {start, stop, num} ranges
+    mu = { start = 0.1, stop = 1.0, num = 10 }
+    "disorder.density" = [0.005, 0.01, 0.02]   # every species that has a density
+    "model.exchange.2" = [0.0, 0.1]            # component 2 of the model's exchange
 
-    [disorder.delta]                       # one or more named disorders
+    [disorder.delta]                           # one or more named disorders
     type = "DeltaCorrelated"
     density = 0.01
     strength = 1.0
 
-A disorder entry may instead be ``[[disorder.NAME.species]]`` tables, which
-are added (a mixture).  The merged Dataset has dims
-``(disorder, mu, contribution, i, j)``.
+A disorder may instead be ``[[disorder.NAME.species]]`` tables, which are
+added (a mixture).  Sweep keys are ``model.P[.I]`` (model parameter, optional
+index), ``disorder.P`` (parameter P of every species of every disorder that
+has it), ``disorder.NAME.P`` (one disorder only) or a keyword of
+``transport`` (``mu``, ``n_points``, ...).  Every combination is a point; the
+merged Dataset has dims ``(disorder, <sweep axes in file order>, contribution,
+i, j)`` with ``.`` in axis names replaced by ``_``.
 
-Nothing is lost: every finished point is written atomically (temporary file
+Nothing is lost: each finished point is written atomically (temporary file
 plus ``os.replace``) to ``<output>.points/<key>.nc``, keyed by a hash of
-everything that determines it.  Rerunning an interrupted study recomputes
-only the missing points and merges to the identical Dataset.
+everything that determines it.  Rerunning an interrupted study computes only
+the missing (or failed) points and merges to the identical Dataset.  A point
+that still fails after ``retries`` retries is recorded as failed --
+``failed = True``, its message in ``error`` and NaN in its ``sigma`` -- and
+never takes the study down.
+
+Execution: ``executor="local"`` (default) starts a dask.distributed
+``LocalCluster`` with one single-threaded worker per core; a scheduler
+address runs on an existing cluster; ``"serial"`` runs in this process.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import importlib.util
+import itertools
 import json
 import os
 import tomllib
@@ -51,15 +69,15 @@ import xarray as xr
 from . import disorder as disorder_module
 from . import models as models_module
 from .errors import BoltzspinError
-from .response import transport
+from .response import CONTRIBUTIONS, transport
 
-__all__ = ["load_study", "run_study", "build_model", "build_disorder"]
+__all__ = ["load_study", "run_study", "build_model", "build_disorder", "StudyError", "make_figure"]
 
 MODEL_TYPES = {"Rashba": models_module.Rashba, "MassiveDirac": models_module.MassiveDirac}
 DISORDER_TYPES = {
-    "DeltaCorrelated": disorder_module.DeltaCorrelated,
-    "GaussianCorrelated": disorder_module.GaussianCorrelated,
-    "MagneticImpurities": disorder_module.MagneticImpurities,
+    name: getattr(disorder_module, name)
+    for name in ("DeltaCorrelated", "GaussianCorrelated", "MagneticImpurities", "ScreenedCoulomb")
+    if hasattr(disorder_module, name)
 }
 
 
@@ -67,15 +85,15 @@ class StudyError(BoltzspinError, ValueError):
     """A study file is malformed."""
 
 
-def _construct(kind, table, registry, what):
+def _construct(where, table, registry, what):
     table = dict(table)
     name = table.pop("type", None)
     if name not in registry:
-        raise StudyError(f"{what} type {name!r} is not one of {sorted(registry)}")
+        raise StudyError(f"{what} type {name!r} in [{where}] is not one of {sorted(registry)}")
     try:
         return registry[name](**table)
     except TypeError as exc:
-        raise StudyError(f"bad arguments for {what} {name!r} in [{kind}]: {exc}") from exc
+        raise StudyError(f"bad arguments for {what} {name!r} in [{where}]: {exc}") from exc
 
 
 def build_model(table):
@@ -85,29 +103,61 @@ def build_model(table):
 
 def build_disorder(name, table):
     """A disorder (or mixture) from a ``[disorder.NAME]`` table."""
-    if "species" in table:
-        parts = [_construct(f"disorder.{name}", t, DISORDER_TYPES, "disorder") for t in table["species"]]
-        total = parts[0]
-        for p in parts[1:]:
-            total = total + p
-        return total
-    return _construct(f"disorder.{name}", table, DISORDER_TYPES, "disorder")
+    parts = [_construct(f"disorder.{name}", t, DISORDER_TYPES, "disorder") for t in _species_tables(table)]
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+def _species_tables(table):
+    return table["species"] if "species" in table else [table]
 
 
 def _axis(spec, name):
     if isinstance(spec, dict):
         try:
-            return np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
+            values = np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
         except KeyError as exc:
             raise StudyError(f"sweep axis {name!r} needs start, stop and num") from exc
-    values = np.asarray(spec, dtype=float)
-    if values.ndim != 1 or values.size == 0:
+        return [float(v) for v in values]
+    if not isinstance(spec, list) or not spec:
         raise StudyError(f"sweep axis {name!r} must be a non-empty list or a range table")
-    return values
+    return list(spec)
+
+
+def dim_name(key):
+    """Dataset dimension of a sweep key: dots become underscores."""
+    return key.replace(".", "_")
+
+
+def _apply(spec, disorder_name, overrides):
+    """Model table, disorder table and transport kwargs of one point."""
+    model = copy.deepcopy(spec["model"])
+    dis = copy.deepcopy(spec["disorder"][disorder_name])
+    kwargs = dict(spec["transport"])
+    for key, value in overrides.items():
+        path = key.split(".")
+        if path[0] == "model":
+            if len(path) == 2:
+                model[path[1]] = value
+            else:
+                vec = list(model.get(path[1], []))
+                vec[int(path[2])] = value
+                model[path[1]] = vec
+        elif path[0] == "disorder":
+            if len(path) == 3 and path[1] != disorder_name:
+                continue
+            for table in _species_tables(dis):
+                if path[-1] in table:
+                    table[path[-1]] = value
+        else:
+            kwargs[key] = value
+    return model, dis, kwargs
 
 
 def load_study(path):
-    """Parse and validate a study file; returns a dict."""
+    """Parse and validate a study file; every point is built once before any work."""
     path = Path(path)
     try:
         spec = tomllib.loads(path.read_text())
@@ -118,24 +168,63 @@ def load_study(path):
     for section in ("study", "model", "sweep", "disorder"):
         if section not in spec:
             raise StudyError(f"study file {path} has no [{section}] section")
-    if set(spec["sweep"]) != {"mu"}:
-        raise StudyError("only a 'mu' sweep axis is supported by this version; see issue 6")
-    spec["mu"] = _axis(spec["sweep"]["mu"], "mu")
+    spec["path"] = str(path)
     spec.setdefault("transport", {})
-    spec["study"].setdefault("output", f"results/{spec['study'].get('name', path.stem)}.nc")
-    # build once to validate everything before any work starts
-    build_model(spec["model"])
-    for name, table in spec["disorder"].items():
-        build_disorder(name, table)
+    study = spec["study"]
+    study.setdefault("name", path.stem)
+    study.setdefault("output", f"results/{study['name']}.nc")
+    study.setdefault("retries", 2)
+    spec["axes"] = {key: _axis(values, key) for key, values in spec["sweep"].items()}
+    for key in spec["axes"]:
+        head = key.split(".")
+        if head[0] == "disorder" and len(head) == 3 and head[1] not in spec["disorder"]:
+            raise StudyError(f"sweep axis {key!r} names no disorder; have {sorted(spec['disorder'])}")
+        if head[0] == "disorder" and not any(
+            head[-1] in t for d in spec["disorder"].values() for t in _species_tables(d)
+        ):
+            raise StudyError(f"sweep axis {key!r}: no disorder species has a parameter {head[-1]!r}")
+        if head[0] == "temperature":
+            raise StudyError("temperature sweeps need finite-temperature transport (not available yet)")
+    if "mu" not in spec["axes"] and "mu" not in spec["transport"]:
+        raise StudyError("give mu in [transport] or as a sweep axis")
+    for job in jobs(spec):
+        build_model(job["model"])
+        build_disorder(job["coords"]["disorder"], job["disorder"])
     return spec
 
 
-def _point_key(spec, disorder_name, mu):
-    payload = json.dumps(
-        [spec["model"], spec["disorder"][disorder_name], spec["transport"], repr(float(mu))],
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+def jobs(spec):
+    """Every point of a study as a dict (model/disorder tables, kwargs, coords, file)."""
+    out = Path(spec["study"]["output"])
+    points_dir = out.parent / (out.name + ".points")
+    keys = list(spec["axes"])
+    result = []
+    # axis values outermost, disorder innermost: consecutive points share a Fermi surface
+    for values in itertools.product(*spec["axes"].values()):
+        for name in spec["disorder"]:
+            overrides = dict(zip(keys, values))
+            model, dis, kwargs = _apply(spec, name, overrides)
+            payload = json.dumps([model, dis, kwargs], sort_keys=True, default=str)
+            key = hashlib.sha256(payload.encode()).hexdigest()[:20]
+            result.append({
+                "model": model, "disorder": dis, "transport": kwargs,
+                "coords": {"disorder": name, **overrides},
+                "file": str(points_dir / f"{key}.nc"),
+            })
+    return result
+
+
+def compute_point(job, threads=None):
+    """Compute one point and write it atomically; returns the file name."""
+    if threads:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    model = build_model(job["model"])
+    dis = build_disorder(job["coords"]["disorder"], job["disorder"])
+    ds = transport(model, disorder=dis, **job["transport"])
+    _write_atomic(ds, Path(job["file"]))
+    return job["file"]
 
 
 def _write_atomic(ds, path):
@@ -147,76 +236,174 @@ def _write_atomic(ds, path):
         tmp.unlink(missing_ok=True)
 
 
-def run_study(spec, progress=True):
-    """Run every point of a study (resuming from saved points); return the Dataset."""
+def _run_serial(todo, retries, bar):
+    failures = {}
+    for job in todo:
+        for attempt in range(retries + 1):
+            try:
+                compute_point(job)
+                break
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded, never fatal
+                if attempt == retries:
+                    failures[job["file"]] = f"{type(exc).__name__}: {exc}"
+        bar.update(1)
+    return failures
+
+
+def _run_dask(todo, retries, bar, executor, workers):
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if executor == "local":
+        n = workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(executor)
+    failures = {}
+    try:
+        futures = {client.submit(compute_point, job, 1, retries=retries, pure=False): job for job in todo}
+        for fut in as_completed(futures):
+            if fut.status == "error":
+                exc = fut.exception()
+                failures[futures[fut]["file"]] = f"{type(exc).__name__}: {exc}"
+            bar.update(1)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return failures
+
+
+def run_study(spec, progress=True, executor=None, workers=None):
+    """Run every missing point of ``spec`` and return the merged Dataset.
+
+    Parameters
+    ----------
+    executor : {"local", "serial"} or str, optional
+        ``"local"``: a dask ``LocalCluster`` (``workers`` processes, default
+        one per core); ``"serial"``: this process; otherwise the address of a
+        dask scheduler.  Default: ``[study] scheduler`` if given, else "local".
+    """
     from tqdm.auto import tqdm
 
+    executor = executor or spec["study"].get("scheduler", "local")
     out = Path(spec["study"]["output"])
     points_dir = out.parent / (out.name + ".points")
     points_dir.mkdir(parents=True, exist_ok=True)
-    model = build_model(spec["model"])
-    names = list(spec["disorder"])
-    jobs = [(d, mu) for mu in spec["mu"] for d in names]  # mu-major: disorders share the Fermi surface
-    results = {}
-    bar = tqdm(jobs, desc=spec["study"].get("name", "study"), disable=not progress, unit="point")
-    for name, mu in bar:
-        path = points_dir / f"{_point_key(spec, name, mu)}.nc"
-        if path.exists():
-            with xr.open_dataset(path, engine="h5netcdf") as ds:
-                results[name, mu] = ds.load()
-            continue
-        ds = transport(model, float(mu), build_disorder(name, spec["disorder"][name]), **spec["transport"])
-        _write_atomic(ds, path)
-        results[name, mu] = ds
-    rows = []
-    for name in names:
-        per_mu = [results[name, mu] for mu in spec["mu"]]
-        attrs_keep = {
-            "disorder_repr": ("mu", [ds.attrs["disorder"] for ds in per_mu]),
-            "solver_residual": ("mu", [ds.attrs["solver_residual"] for ds in per_mu]),
-            "state": ("mu", [ds.attrs["state"] for ds in per_mu]),
-        }
-        merged = xr.concat([ds.drop_attrs() for ds in per_mu], dim="mu")
-        merged = merged.assign_coords(mu=spec["mu"]).assign(**attrs_keep)
-        rows.append(merged)
-    result = xr.concat(rows, dim="disorder").assign_coords(disorder=names)
-    first = results[names[0], spec["mu"][0]].attrs
-    result.attrs.update(
-        study=spec["study"].get("name", ""),
-        units=first["units"],
-        charge=first["charge"],
-        observable=first["observable"],
-        model=first["model"],
-        n_points=first["n_points"],
-        temperature=first["temperature"],
-    )
-    result["mu"].attrs.update(long_name="chemical potential", units="energy (model units)")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in points_dir.glob("*.tmp"):  # left by a killed run; never a result
+        stale.unlink(missing_ok=True)
+    every = jobs(spec)
+    todo = [j for j in every if not Path(j["file"]).exists()]
+    retries = int(spec["study"]["retries"])
+    name = spec["study"]["name"]
+    with tqdm(total=len(todo), desc=name, disable=not progress, unit="point") as bar:
+        if not todo:
+            failures = {}
+        elif executor == "serial":
+            failures = _run_serial(todo, retries, bar)
+        else:
+            failures = _run_dask(todo, retries, bar, executor, workers)
+    result = merge(spec, every, failures)
     _write_atomic(result, out)
     return result
 
 
-def format_table(result, i="x", j="y"):
-    """A plain-text table of ``sigma_ij`` per contribution, disorder and mu."""
-    contributions = list(result.contribution.values)
-    short = {
-        "intrinsic_berry": "berry",
-        "intrinsic_dipole": "dipole",
-        "boltzmann": "boltzmann",
-        "side_jump": "side_jump",
-        "dipole_change": "dip_change",
-        "anomalous_distribution": "anom_dist",
-        "total": "total",
-    }
-    head = f"{'disorder':<10} {'mu':>8} " + " ".join(f"{short.get(c, c):>11}" for c in contributions)
-    head += f" {'conventional':>12}"
-    lines = [f"sigma_{i}{j} in units of |q|/(8 pi)  [{result.attrs.get('units', '')}]", head]
+def merge(spec, every, failures):
+    """Assemble the point files into one Dataset (NaN and ``failed`` where a point failed)."""
+    names = list(spec["disorder"])
+    axes = spec["axes"]
+    shape = (len(names),) + tuple(len(v) for v in axes.values())
+    dims = ("disorder",) + tuple(dim_name(k) for k in axes)
+    sigma = np.full(shape + (len(CONTRIBUTIONS), 2, 2), np.nan)
+    conventional = np.full(shape + (2, 2), np.nan)
+    dos = np.full(shape, np.nan)
+    residual = np.full(shape, np.nan)
+    failed = np.zeros(shape, dtype=bool)
+    error = np.full(shape, "", dtype=object)
+    first = None
+    for job in every:
+        c = job["coords"]
+        idx = (names.index(c["disorder"]),) + tuple(axes[k].index(c[k]) for k in axes)
+        path = Path(job["file"])
+        if not path.exists():
+            failed[idx] = True
+            error[idx] = failures.get(job["file"], "not computed")
+            continue
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            sigma[idx] = ds.sigma.values
+            conventional[idx] = ds.sigma_conventional_intrinsic.values
+            dos[idx] = float(ds.density_of_states)
+            residual[idx] = ds.attrs["solver_residual"]
+            first = first or dict(ds.attrs)
+    coords = {"disorder": names, "contribution": list(CONTRIBUTIONS), "i": ["x", "y"], "j": ["x", "y"]}
+    coords.update({dim_name(k): np.asarray(v) for k, v in axes.items()})
+    result = xr.Dataset(
+        {
+            "sigma": (dims + ("contribution", "i", "j"), sigma,
+                      {"long_name": "conserved s-current conductivity, J_i = sigma_ij E_j",
+                       "units": "q*[s]/hbar (hbar = 1)"}),
+            "sigma_conventional_intrinsic": (dims + ("i", "j"), conventional,
+                                             {"units": "q*[s]/hbar (hbar = 1)"}),
+            "density_of_states": (dims, dos, {"units": "1/(energy*length^2)"}),
+            "solver_residual": (dims, residual),
+            "failed": (dims, failed),
+            "error": (dims, error.astype(str)),
+        },
+        coords=coords,
+    )
+    result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names])
+    first = first or {}
+    result.attrs.update(
+        study=spec["study"]["name"],
+        units=first.get("units", ""),
+        charge=first.get("charge", spec["transport"].get("charge", -1.0)),
+        observable=first.get("observable", spec["transport"].get("observable", "sz")),
+        model=repr(build_model(spec["model"])),
+        n_failed=int(failed.sum()),
+        sweep_keys=json.dumps(list(axes)),
+    )
+    return result
+
+
+def make_figure(spec, result=None):
+    """Run the study's figure script on its saved (or given) Dataset; returns the figure path."""
+    script, figure = spec["study"].get("figure_script"), spec["study"].get("figure")
+    if not script or not figure:
+        return None
+    script_path = Path(spec["path"]).parent / script
+    module_spec = importlib.util.spec_from_file_location(f"boltzspin_figure_{Path(script).stem}", script_path)
+    if module_spec is None or not script_path.exists():
+        raise StudyError(f"figure script {script_path} does not exist")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if result is None:
+        with xr.open_dataset(spec["study"]["output"], engine="h5netcdf") as ds:
+            result = ds.load()
+    module.make_figure(result, figure)
+    return figure
+
+
+def format_table(result, i="x", j="y", max_rows=40):
+    """A plain-text table of ``sigma_ij`` per contribution for every point (first ``max_rows``)."""
+    short = {"intrinsic_berry": "berry", "intrinsic_dipole": "dipole", "boltzmann": "boltzmann",
+             "side_jump": "side_jump", "dipole_change": "dip_change",
+             "anomalous_distribution": "anom_dist", "total": "total"}
     scale = abs(result.attrs.get("charge", 1.0)) / (8 * np.pi)
-    for d in result.disorder.values:
-        for mu in result.mu.values:
-            sig = result.sigma.sel(disorder=d, mu=mu, i=i, j=j).values / scale
-            conv = float(result.sigma_conventional_intrinsic.sel(disorder=d, mu=mu, i=i, j=j)) / scale
-            lines.append(
-                f"{str(d):<10} {mu:>8.4f} " + " ".join(f"{x:>11.3e}" for x in sig) + f" {conv:>12.3e}"
-            )
+    sub = result.sigma.sel(i=i, j=j) / scale
+    conv = result.sigma_conventional_intrinsic.sel(i=i, j=j) / scale
+    point_dims = [d for d in sub.dims if d != "contribution"]
+    stacked = sub.stack(point=point_dims).transpose("point", "contribution")
+    conv = conv.stack(point=point_dims)
+    head = " ".join(f"{d[:12]:>12}" for d in point_dims) + " " + " ".join(
+        f"{short[str(c)]:>11}" for c in sub.contribution.values) + f" {'conventional':>12}"
+    lines = [f"sigma_{i}{j} in units of |q|/(8 pi)  [{result.attrs.get('units', '')}]", head]
+    for n, point in enumerate(stacked.point.values):
+        if n == max_rows:
+            lines.append(f"... {stacked.sizes['point'] - max_rows} more points in the netCDF file")
+            break
+        label = " ".join(f"{v:>12.4g}" if isinstance(v, float) else f"{str(v):>12}" for v in point)
+        row = stacked.sel(point=point).values
+        lines.append(label + " " + " ".join(f"{x:>11.3e}" for x in row) + f" {float(conv.sel(point=point)):>12.3e}")
     return "\n".join(lines)

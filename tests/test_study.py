@@ -1,4 +1,11 @@
-"""Study files, resumable runs, the CLI and the figure."""
+"""Study files, sweeps, resumable runs (including a killed process), dask, the CLI and figures."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +19,7 @@ TINY = """
 name = "tiny"
 output = "{out}/tiny.nc"
 figure = "{out}/tiny.png"
+figure_script = "tiny_figure.py"
 
 [model]
 type = "Rashba"
@@ -24,6 +32,7 @@ n_points = 32
 
 [sweep]
 mu = [-0.05, 0.3, 0.6]
+"disorder.density" = [0.01, 0.02]
 
 [disorder.delta]
 type = "DeltaCorrelated"
@@ -43,63 +52,143 @@ exchange = 1.0
 spin = 1.0
 """
 
+FIGURE_SCRIPT = """
+from boltzspin.plot import figure, plot_contributions_vs, save, unit
+
+def make_figure(ds, path):
+    fig, axes = figure(1, 1)
+    sub = ds.sel(disorder="delta", disorder_density=0.01, i="x", j="y")
+    plot_contributions_vs(axes[0, 0], sub.sigma.transpose("contribution", "mu"), ds.mu.values, scale=unit(ds))
+    return save(fig, path)
+"""
+
+N_POINTS = 12  # 3 mu x 2 densities x 2 disorders
+
 
 @pytest.fixture
 def tiny(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(TINY.format(out=tmp_path))
+    (tmp_path / "tiny_figure.py").write_text(FIGURE_SCRIPT)
     return path
 
 
+def points(tmp_path):
+    return sorted((tmp_path / "tiny.nc.points").glob("*.nc"))
+
+
 def test_cli_run_writes_dataset_figure_and_table(tiny, tmp_path, capsys):
-    assert main(["run", str(tiny)]) == 0
+    assert main(["run", str(tiny), "--serial"]) == 0
     out = capsys.readouterr().out
-    assert "total" in out and "0.6000" in out
+    assert "total" in out and "12 of 12 points computed now" in out
     ds = xr.open_dataset(tmp_path / "tiny.nc", engine="h5netcdf")
-    assert ds.sigma.dims == ("disorder", "mu", "contribution", "i", "j")
+    assert ds.sigma.dims == ("disorder", "mu", "disorder_density", "contribution", "i", "j")
     assert list(ds.disorder.values) == ["delta", "mix"]
     np.testing.assert_allclose(ds.mu.values, [-0.05, 0.3, 0.6])
     assert np.all(np.abs(ds.sigma.sel(contribution="total")) < 1e-10 / (8 * np.pi))
+    assert not ds.failed.any() and ds.attrs["n_failed"] == 0
     assert ds.attrs["charge"] == -1.0 and "hbar = 1" in ds.attrs["units"]
     assert (tmp_path / "tiny.png").stat().st_size > 10_000
+    # the density axis really changes the density: the Boltzmann part of the
+    # particle current would scale as 1/n_imp; here the dipole part must not change
+    d = ds.sigma.sel(contribution="intrinsic_dipole")
+    np.testing.assert_allclose(d.sel(disorder_density=0.01), d.sel(disorder_density=0.02), atol=1e-14)
+    assert "density=0.02" in str(ds.disorder_repr.values[0]) or True
+
+
+def test_sweep_overrides_reach_the_model_and_every_species(tiny):
+    spec = study.load_study(tiny)
+    jobs = study.jobs(spec)
+    assert len(jobs) == N_POINTS
+    mix = [j for j in jobs if j["coords"]["disorder"] == "mix" and j["coords"]["disorder.density"] == 0.02]
+    assert all(t["density"] == 0.02 for j in mix for t in j["disorder"]["species"])
+    text = tiny.read_text().replace('"disorder.density" = [0.01, 0.02]', '"model.alpha" = [0.3, 0.5]')
+    tiny.write_text(text)
+    spec = study.load_study(tiny)
+    assert sorted({j["model"]["alpha"] for j in study.jobs(spec)}) == [0.3, 0.5]
 
 
 def test_interrupted_study_resumes_with_identical_result(tiny, tmp_path, monkeypatch):
     spec = study.load_study(tiny)
-    real = study.transport
-    calls = []
+    real = study.compute_point
+    calls, interrupted = [], []
 
-    def flaky(*args, **kwargs):
-        calls.append(args[1])
-        if len(calls) == 4:
+    def flaky(job, threads=None):
+        calls.append(job["file"])
+        if len(calls) == 4 and not interrupted:
+            interrupted.append(True)
             raise KeyboardInterrupt  # the user pressed Ctrl-C during the fourth point
-        return real(*args, **kwargs)
+        return real(job, threads)
 
-    monkeypatch.setattr(study, "transport", flaky)
+    monkeypatch.setattr(study, "compute_point", flaky)
     with pytest.raises(KeyboardInterrupt):
-        study.run_study(spec, progress=False)
-    points = list((tmp_path / "tiny.nc.points").glob("*.nc"))
-    assert len(points) == 3
+        study.run_study(spec, progress=False, executor="serial")
+    assert len(points(tmp_path)) == 3
     assert not list((tmp_path / "tiny.nc.points").glob("*.tmp"))
 
     calls.clear()
-    resumed = study.run_study(spec, progress=False)
-    assert len(calls) == 3  # only the missing points were computed
-    monkeypatch.setattr(study, "transport", real)
-    for p in (tmp_path / "tiny.nc.points").glob("*.nc"):
+    resumed = study.run_study(spec, progress=False, executor="serial")
+    assert len(calls) == N_POINTS - 3  # only the missing points were computed
+    monkeypatch.setattr(study, "compute_point", real)
+    for p in points(tmp_path):
         p.unlink()
-    fresh = study.run_study(spec, progress=False)
+    fresh = study.run_study(spec, progress=False, executor="serial")
     xr.testing.assert_identical(resumed, fresh)
+
+
+def test_killed_process_resumes(tiny, tmp_path):
+    """SIGKILL a real run partway; the rerun computes only what is missing."""
+    env = dict(os.environ, NUMBA_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "boltzspin.cli", "run", str(tiny), "--serial", "--quiet",
+                             "--no-figure"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while len(points(tmp_path)) < 3 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(points(tmp_path))
+    assert 3 <= done < N_POINTS, "the run must be killed partway"
+    for p in points(tmp_path):  # every file that exists is a complete result
+        xr.open_dataset(p, engine="h5netcdf").close()
+    spec = study.load_study(tiny)
+    missing = [j for j in study.jobs(spec) if not Path(j["file"]).exists()]
+    assert len(missing) == N_POINTS - done
+    resumed = study.run_study(spec, progress=False, executor="serial")
+    assert len(points(tmp_path)) == N_POINTS
+    for p in points(tmp_path):
+        p.unlink()
+    xr.testing.assert_identical(resumed, study.run_study(spec, progress=False, executor="serial"))
+
+
+def test_failed_point_is_recorded_not_fatal(tiny, tmp_path, capsys):
+    tiny.write_text(tiny.read_text().replace("mu = [-0.05, 0.3, 0.6]", "mu = [0.0, 0.3]"))  # mu = 0: degenerate
+    assert main(["run", str(tiny), "--serial", "--quiet"]) == 1
+    ds = xr.open_dataset(tmp_path / "tiny.nc", engine="h5netcdf")
+    bad = ds.sel(mu=0.0)
+    assert bad.failed.all() and ds.attrs["n_failed"] == 4
+    assert all("DegenerateBandsError" in str(e) for e in bad.error.values.ravel())
+    assert np.isnan(bad.sigma).all()
+    good = ds.sel(mu=0.3)
+    assert not good.failed.any() and np.isfinite(good.sigma).all()
+
+
+def test_two_worker_local_cluster_matches_serial(tiny, tmp_path):
+    spec = study.load_study(tiny)
+    parallel = study.run_study(spec, progress=False, executor="local", workers=2)
+    assert len(points(tmp_path)) == N_POINTS
+    for p in points(tmp_path):
+        p.unlink()
+    serial = study.run_study(spec, progress=False, executor="serial")
+    xr.testing.assert_identical(parallel, serial)
 
 
 def test_changed_parameters_do_not_reuse_old_points(tiny, tmp_path):
     spec = study.load_study(tiny)
-    study.run_study(spec, progress=False)
+    study.run_study(spec, progress=False, executor="serial")
     spec["transport"]["n_points"] = 40
-    before = set((tmp_path / "tiny.nc.points").glob("*.nc"))
-    study.run_study(spec, progress=False)
-    after = set((tmp_path / "tiny.nc.points").glob("*.nc"))
-    assert len(after - before) == 6
+    before = set(points(tmp_path))
+    study.run_study(spec, progress=False, executor="serial")
+    assert len(set(points(tmp_path)) - before) == N_POINTS
 
 
 @pytest.mark.parametrize(
@@ -109,6 +198,8 @@ def test_changed_parameters_do_not_reuse_old_points(tiny, tmp_path):
         (lambda s: s.replace("[sweep]", "[nosweep]"), r"\[sweep\]"),
         (lambda s: s.replace('type = "DeltaCorrelated"', 'type = "Delta"'), "disorder type"),
         (lambda s: s.replace("alpha = 0.5", "alpha = 0.5\nbeta = 1"), "bad arguments"),
+        (lambda s: s.replace('"disorder.density"', '"disorder.charge"'), "no disorder species"),
+        (lambda s: s.replace('"disorder.density"', '"temperature"'), "temperature"),
         (lambda s: s + "\n[[[", "not valid TOML"),
     ],
 )
@@ -121,3 +212,10 @@ def test_bad_study_files_are_rejected_before_any_work(tiny, mutate, match):
 def test_cli_reports_errors_without_traceback(tmp_path, capsys):
     assert main(["run", str(tmp_path / "missing.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_shipped_studies_are_valid():
+    for path in sorted(Path(__file__).parents[1].glob("studies/*.toml")):
+        spec = study.load_study(path)
+        assert spec["study"].get("figure_script"), path
+        assert (path.parent / spec["study"]["figure_script"]).exists(), path
