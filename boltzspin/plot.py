@@ -61,13 +61,22 @@ def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=Fals
     ax.grid(alpha=0.3)
 
 
-def save(fig, path, title=None):
-    """Finish and write a figure; returns the path."""
+def save(fig, path, title=None, legend_axes=None, legend_rows=2):
+    """Finish and write a figure; returns the path.
+
+    ``legend_axes``: put that axes' legend below all panels (figure legend).
+    """
     import matplotlib.pyplot as plt
 
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    bottom = 0.0
+    if legend_axes is not None:
+        handles, labels = legend_axes.get_legend_handles_labels()
+        ncol = -(-len(labels) // legend_rows)
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)
+        bottom = 0.035 * legend_rows + 0.02
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=130)

@@ -17,16 +17,18 @@ def make_figure(ds, path):
     for ax, (c, i, j) in zip(axes.flat, PANELS):
         for k, name in enumerate(ds.disorder.values):
             label = str(ds.disorder_repr.sel(disorder=name).values)
-            ax.plot(ds.mu.values, ds.sigma.sel(disorder=name, contribution=c, i=i, j=j) / u,
+            values = ds.sigma.sel(disorder=name, contribution=c, i=i, j=j) / u
+            ax.plot(ds.mu.values, abs(values) if c == "boltzmann" else values,
                     color=OKABE_ITO[k % len(OKABE_ITO)], marker=MARKERS[k % len(MARKERS)], ms=4, lw=1.5,
-                    label=label.replace("(", "\n(", 1) if len(label) > 40 else label)
-        ax.set_title(f"{STYLE[c][2]}: $\\sigma^{{s_z}}_{{{i}{j}}}$", fontsize=10)
+                    label=label)
+        bars = "|" if c == "boltzmann" else ""
+        ax.set_title(f"{STYLE[c][2]}: ${bars}\\sigma^{{s_z}}_{{{i}{j}}}{bars}$", fontsize=10)
         ax.set_xlabel(r"chemical potential $\mu$ (model energy units)")
         ax.set_ylabel(r"$\sigma$ / ($|q|/8\pi$)   ($\hbar = 1$)")
         ax.grid(alpha=0.3)
     axes[0, 0].set_yscale("log")
-    axes[1, 2].legend(fontsize=5.5, loc="best")
-    return save(fig, path, f"Disorder types at n_imp = 0.01: {ds.attrs['model']}, s = {ds.attrs['observable']}")
+    title = f"Disorder types at n_imp = 0.01: {ds.attrs['model']}, s = {ds.attrs['observable']}"
+    return save(fig, path, title, legend_axes=axes[0, 0], legend_rows=3)
 
 
 if __name__ == "__main__":

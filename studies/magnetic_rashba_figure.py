@@ -4,6 +4,7 @@ import sys
 
 import numpy as np
 import xarray as xr
+from matplotlib.ticker import NullFormatter
 
 from boltzspin.plot import STYLE, figure, save, unit
 
@@ -29,9 +30,11 @@ def make_figure(ds, path):
             ax.set_title(f"{kind}, mu = {mu}", fontsize=10)
             ax.set_xlabel(r"impurity density $n_\mathrm{imp}$ (1/length$^2$)")
             ax.grid(alpha=0.3, which="both")
+            ax.xaxis.set_minor_formatter(NullFormatter())
         axes[row, 0].set_ylabel(r"$|\sigma^{s_z}|$ / ($|q|/8\pi$)   ($\hbar = 1$)")
-    axes[0, -1].legend(fontsize=7, loc="upper right")
-    return save(fig, path, f"Magnetized Rashba: {ds.attrs['model']}, s = {ds.attrs['observable']}")
+    title = (f"Magnetized Rashba: {ds.attrs['model']}, s = {ds.attrs['observable']}\n"
+             "(the Berry and s-dipole parts coincide in magnitude: J_B + J_d = 0 for two bands)")
+    return save(fig, path, title, legend_axes=axes[0, 0], legend_rows=2)
 
 
 if __name__ == "__main__":

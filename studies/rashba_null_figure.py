@@ -29,8 +29,8 @@ def make_figure(ds, path):
         axes[1, col].set_xlabel(r"impurity density $n_\mathrm{imp}$ (1/length$^2$)")
     for row in axes:
         row[0].set_ylabel(r"$\sigma^{s_z}_{xy}$ / ($|q|/8\pi$)   ($\hbar = 1$)")
-    axes[0, -1].legend(fontsize=7, loc="center right")
-    return save(fig, path, f"Rashba null result: {ds.attrs['model']}, s = {ds.attrs['observable']}, q = {ds.attrs['charge']}")
+    title = f"Rashba null result: {ds.attrs['model']}, s = {ds.attrs['observable']}, q = {ds.attrs['charge']}"
+    return save(fig, path, title, legend_axes=axes[0, 0], legend_rows=2)
 
 
 if __name__ == "__main__":
