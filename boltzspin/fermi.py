@@ -396,7 +396,7 @@ def sea_angles(n_points):
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,
-                       order=16, scan=None):
+                       order=16, scan=None, elementwise=False):
     r"""T = 0 Fermi-sea integral :math:`\sum_n \int \frac{d^2k}{(2\pi)^2} f_0(e_n) F_n(k)`.
 
     Parameters
@@ -414,7 +414,8 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
     error : float
         ``max(radial, angular)``: the largest per-ray difference between orders
         ``order`` and ``2 order`` (on every fourth ray) and ``|I(N rays) -
-        I(N/2 rays)|`` -- a conservative estimate of the quadrature error.
+        I(N/2 rays)|`` -- a conservative estimate of the quadrature error;
+        an array like ``value`` if ``elementwise``.
 
     The model is assumed validated (:func:`boltzspin.models.check_model`);
     the Hermiticity check is skipped at the many quadrature nodes, but
@@ -443,7 +444,9 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
     fine_rays = ray_integrals(every, 2 * order)
     fine = fine_rays.mean(axis=0)
     # radial error: order p against 2p on every fourth ray; angular: N against N/2 rays
-    radial = np.abs(ray_integrals(every[::4], order) - fine_rays[::4]).max(initial=0.0)
-    angular = np.abs(fine - fine_rays[::2].mean(axis=0)).max(initial=0.0)
-    error = max(radial, angular)
+    radial = np.abs(ray_integrals(every[::4], order) - fine_rays[::4]).max(axis=0, initial=0.0)
+    angular = np.abs(fine - fine_rays[::2].mean(axis=0))
+    if elementwise:
+        return fine, np.maximum(radial, angular)
+    error = max(radial.max(initial=0.0), angular.max(initial=0.0))
     return fine, float(error)

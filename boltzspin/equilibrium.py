@@ -1,0 +1,101 @@
+r"""Equilibrium: the s orbital magnetization of the letter's Eq. (6).
+
+.. math:: M^s = \sum_n\int[dk]\,\big(f_n\,m^s_n + g_n\,\Omega_n s_n\big),\qquad
+          g_n = k_B T\ln(1 - f_n)
+
+with the s orbital moment :math:`m^s_n` of :func:`boltzspin.bands.s_orbital_moment`
+and the Berry curvature :math:`\Omega_n` (2D: z components).  The first term
+is the *local* circuit (self-rotation and the moving s-dipole), the second
+the *global* circuit (Berry curvature).  At T = 0, :math:`g_n = (e_n-\mu)\,\Theta(\mu-e_n)`;
+at T > 0 both terms are Fermi-window averages of their T = 0 values at
+chemical potential :math:`\epsilon`, because
+:math:`f(e) = \int d\epsilon\,(-f'(\epsilon))\,\Theta(\epsilon-e)` and
+:math:`g(e) = \int d\epsilon\,(-f'(\epsilon))\,(e-\epsilon)\,\Theta(\epsilon-e)`.
+For a band filled to infinity (Dirac) the two circuits can each depend
+logarithmically on the momentum cutoff while their sum converges; the error
+estimates of the parts and of the total are reported separately.
+For ``s = q`` (observable "charge") this is the ordinary orbital
+magnetization; in an insulator ``q dM^s/d mu`` equals the Berry-part
+conductivity ``sigma_xy = -q int f Omega s`` (letter Eq. 12, the Streda
+formula).  Units: hbar = 1, k_B = 1; ``M^s`` in [s] x energy x length^2 / area
+-- i.e. [s] x energy for a 2D sheet (magnetization per area).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import xarray as xr
+
+from .bands import berry_curvature, expectation, s_orbital_moment
+from .errors import ModelError
+from .fermi import fermi_sea_integral, scan_rays
+from .models import check_model, resolve_observable
+from .response import ENERGY_STEP, fermi_window
+
+__all__ = ["magnetization"]
+
+
+def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order):
+    """(local, global) parts of M^s_z at T = 0 and chemical potential ``mu``, plus the error."""
+
+    def integrand(es):
+        omega_s = berry_curvature(es)[..., 0, 1] * expectation(es, s_matrix)
+        local, global_ = s_orbital_moment(es, s_matrix), (es.energies - mu) * omega_s
+        return np.stack([local, global_, local + global_], axis=-1)
+
+    scan = scan_rays(model, mu, n_angles, origin, k_max)
+    return fermi_sea_integral(model, mu, integrand, scan=scan, order=order, elementwise=True)
+
+
+def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_angles=128, *,
+                  origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP):
+    """The s orbital magnetization ``M^s_z`` of a 2D model (letter Eq. 6).
+
+    Parameters
+    ----------
+    observable, charge :
+        As in :func:`boltzspin.transport` (``"charge"`` gives the ordinary
+        orbital magnetization of carriers of charge ``q``).
+    temperature : float
+        k_B T (k_B = 1); T > 0 averages over :func:`boltzspin.response.fermi_window`.
+    n_angles : int
+        Rays of the Fermi-sea quadrature (see :mod:`boltzspin.fermi`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``magnetization`` (z component) and its ``local`` (``f m^s``) and
+        ``global`` (``g Omega s``) circuits; attrs record units, conventions and
+        the quadrature error estimate.
+    """
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not np.isfinite(temperature) or temperature < 0:
+        raise ModelError(f"temperature={temperature!r} must be a finite number >= 0 (k_B = 1)")
+    if not isinstance(mu, numbers.Real) or not np.isfinite(mu):
+        raise ModelError(f"mu={mu!r} must be a finite real number")
+    check_model(model)
+    if model.dim != 2:
+        raise ModelError("magnetization is implemented for 2D models")
+    s_matrix, label = resolve_observable(model, observable, float(charge))
+    if temperature == 0:
+        energies, weights = np.array([float(mu)]), np.array([1.0])
+    else:
+        energies, weights, _ = fermi_window(float(mu), float(temperature), energy_step)
+    parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order) for e in energies]
+    local, global_, total = np.sum([w * p[0] for w, p in zip(weights, parts)], axis=0)
+    error = np.max([p[1] for p in parts], axis=0)
+    units = "[s] x energy (per area, hbar = 1, k_B = 1)"
+    ds = xr.Dataset({
+        "magnetization": ((), total, {"long_name": "s orbital magnetization M^s_z", "units": units}),
+        "local": ((), local, {"long_name": "local circuit int f m^s", "units": units}),
+        "global": ((), global_, {"long_name": "global circuit int g Omega s", "units": units}),
+    })
+    ds.attrs.update(model=repr(model), observable=label, charge=float(charge), mu=float(mu),
+                    temperature=float(temperature), n_angles=int(n_angles),
+                    fermi_sea_error_estimate=float(error[2]),
+                    local_error_estimate=float(error[0]),
+                    global_error_estimate=float(error[1]),
+                    conventions="M^s = int (f m^s + g Omega s), g = k_B T ln(1 - f); hbar = 1, k_B = 1")
+    return ds
