@@ -50,10 +50,21 @@ class BoltzmannSolution:
 
 
 def coupled_sets(scat, sheet):
-    """Label each point with its set of mutually coupled sheets.
+    """Label each point with its set of mutually coupled points.
 
+    With a stored kernel the graph of pairs with ``K_pp' > COUPLING_RTOL max K``
+    is used point by point, which separates decoupled subsystems even where
+    their contours cross (and so share band-index sheets).  For implicit
+    (low-rank, on-the-fly) operators the coupling is aggregated per sheet.
     Returns ``(labels, n_sets)``; ``labels`` has shape ``(N,)``.
     """
+    stored = scat.stored_kernel()
+    if stored is not None:
+        kmax = abs(stored).max()
+        graph = csr_matrix(stored > COUPLING_RTOL * kmax) if not hasattr(stored, "tocsr") \
+            else (stored > COUPLING_RTOL * kmax).tocsr()
+        n_sets, labels = connected_components(graph, directed=False)
+        return labels, int(n_sets)
     n_sheets = int(sheet.max()) + 1
     w = scat.weight
     onehot = np.zeros((len(w), n_sheets))

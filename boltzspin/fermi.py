@@ -59,14 +59,16 @@ def _directions(n_angles):
     return theta, np.stack([np.cos(theta), np.sin(theta)], axis=-1)
 
 
-def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=16, samples=4096, span=(1e-7, 1e7)):
-    """Radial extent of the rays: twice the outermost crossing of ``mu``.
+def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=32, samples=4096, span=(1e-7, 1e7)):
+    """Radial extent of the rays: beyond every crossing and the bands' own scale.
 
     The bands are sampled along ``n_probe`` directions on a logarithmic grid
-    over ``span`` (model momentum units); the outermost sign change of any
-    band gives ``r_c`` and ``2 r_c`` is returned.  With no crossing at all
-    (an insulator, or a band filled to infinity) the scale is where the bands
-    have moved by ``max(|e_n(0)|, |mu|)`` from their values at the origin.
+    over ``span`` (model momentum units).  Returns the larger of twice the
+    outermost crossing of ``mu``, twice the outermost band extremum (where a
+    pocket may open) and the radius where the bands have moved by
+    ``max(|e_n(0)|, |mu|)`` from their values at the origin (the momentum
+    scale of the band structure, e.g. ``gap / v`` for a Dirac cone, which is
+    where the Fermi-sea tail ``r = R/t`` starts).
     Crossings beyond ``span[1]`` or closer together than the grid spacing
     (0.8 % in radius) are not seen: pass ``k_max`` to override.
     """
@@ -76,17 +78,20 @@ def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=16, samples=4096, span=(
     e = _energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (probe, R, n)
     neg = e < mu
     change = np.any(neg[:, 1:, :] != neg[:, :-1, :], axis=(0, 2))
-    if np.any(change):
-        return 2.0 * float(r[1:][change].max())
     e0 = _energies(model, origin)
     scale = max(np.abs(e0).max(), abs(mu), 1e-300)
     moved = np.any(np.abs(e - e0) >= scale, axis=(0, 2))
-    if not np.any(moved):
+    if not np.any(moved) and not np.any(change):
         raise FermiSurfaceError(
             f"the bands of {model!r} hardly depend on k within |k| < {span[1]:g}; "
             "pass k_max explicitly"
         )
-    return float(r[np.argmax(moved)])
+    r_moved = float(r[np.argmax(moved)]) if np.any(moved) else 0.0
+    r_cross = 2.0 * float(r[1:][change].max()) if np.any(change) else 0.0
+    slope = np.diff(e, axis=1)
+    turning = np.any(slope[:, 1:, :] * slope[:, :-1, :] < 0, axis=(0, 2))  # band extrema
+    r_turn = 2.0 * float(r[1:-1][turning].max()) if np.any(turning) else 0.0
+    return max(r_cross, r_moved, r_turn)
 
 
 @dataclass
@@ -127,7 +132,9 @@ def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
     f = _energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (M, R, n)
     neg = f < 0
     change = neg[:, 1:, :] != neg[:, :-1, :]  # (M, R-1, n)
+    _check_hidden_extrema(f, r, mu, origin, dirs)
     counts = change.sum(axis=1)  # (M, n)
+    _check_missed_pockets(model, f, r, counts, mu, origin, dirs)
     if np.any(counts != counts[:1]):
         band = int(np.argwhere(np.any(counts != counts[:1], axis=0))[0, 0])
         raise FermiSurfaceError(
@@ -157,6 +164,69 @@ def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
 
     roots = _illinois(residual, lo, hi, f_lo, f_hi)
     return roots, band, np.array(cols_index, dtype=int), neg[:, -1, :]
+
+
+def _check_hidden_extrema(f, r, mu, origin, dirs):
+    """Raise if a band extremum between radial samples crosses ``mu`` unseen.
+
+    At every discrete extremum of ``e_n - mu`` along a ray (no sign change),
+    the parabola through the three samples estimates the extremum; a sign
+    opposite to the samples' means two crossings inside one grid cell: a
+    pocket or annulus thinner than the radial grid.
+    """
+    d1 = np.diff(f, axis=1)
+    ext = (d1[:, :-1, :] * d1[:, 1:, :] < 0) & (np.sign(f[:, :-2, :]) == np.sign(f[:, 1:-1, :])) \
+        & (np.sign(f[:, 2:, :]) == np.sign(f[:, 1:-1, :]))
+    if not np.any(ext):
+        return
+    ray, i, band = np.nonzero(ext)
+    r0, r1, r2 = r[i], r[i + 1], r[i + 2]
+    f0, f1, f2 = f[ray, i, band], f[ray, i + 1, band], f[ray, i + 2, band]
+    # parabola through the three samples: f = a (x - r1)^2 + b (x - r1) + f1
+    h0, h2 = r0 - r1, r2 - r1
+    a = ((f0 - f1) / h0 - (f2 - f1) / h2) / (h0 - h2)
+    b = (f0 - f1) / h0 - a * h0
+    vertex = f1 - b * b / (4 * a)
+    hidden = np.sign(vertex) != np.sign(f1)
+    if np.any(hidden):
+        j = int(np.argmax(hidden))
+        k = origin + (r1[j] - b[j] / (2 * a[j])) * dirs[ray[j]]
+        raise FermiSurfaceError(
+            f"band {band[j]} has an extremum within {abs(f1[j]):.2g} of mu={mu} near k={k}: a "
+            "Fermi pocket or annulus thinner than the radial grid would be missed. Increase "
+            "radial_samples (a transport option) or move mu away from the band edge."
+        )
+
+
+def _check_missed_pockets(model, f, r, counts, mu, origin, dirs):
+    """Raise if a band no ray crosses has a pocket between the rays.
+
+    For a band that is entirely above (below) ``mu`` on every sample, its
+    lowest (highest) sample seeds a Nelder-Mead search of the band minimum
+    (maximum) in the plane; reaching across ``mu`` means a pocket the rays
+    missed.
+    """
+    from scipy.optimize import minimize
+
+    for b in np.nonzero(np.all(counts == 0, axis=0))[0]:
+        fb = f[..., b]
+        above = np.all(fb > 0)
+        if not (above or np.all(fb < 0)):
+            continue
+        sign = 1.0 if above else -1.0
+        j, i = np.unravel_index(np.argmin(sign * fb), fb.shape)
+        start = origin + r[i] * dirs[j]
+
+        def band(k, b=b, sign=sign):
+            return sign * (np.linalg.eigvalsh(np.asarray(model.hamiltonian(k), dtype=complex))[b] - mu)
+
+        best = minimize(band, start, method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
+        if best.fun < 0:
+            raise FermiSurfaceError(
+                f"band {b} crosses mu={mu} near k={best.x} between the rays from origin "
+                f"{tuple(origin)}: a small pocket no ray reaches. Pass origin= at the pocket "
+                "centre, or increase n_points."
+            )
 
 
 def _illinois(func, lo, hi, f_lo, f_hi, maxiter=100):
@@ -318,7 +388,8 @@ class FermiSurface:
         )
 
 
-def fermi_surface(model, mu, n_points=256, origin=(0.0, 0.0), k_max=None, scan=None):
+def fermi_surface(model, mu, n_points=256, origin=(0.0, 0.0), k_max=None, scan=None,
+                  radial_samples=RADIAL_SAMPLES):
     """Discretize the Fermi surface at ``mu`` with ``n_points`` angles per sheet.
 
     Returns an empty :class:`FermiSurface` (no points) when ``mu`` lies in a
@@ -327,7 +398,7 @@ def fermi_surface(model, mu, n_points=256, origin=(0.0, 0.0), k_max=None, scan=N
     is not resolvable by rays from ``origin``.
     """
     if scan is None:
-        scan = scan_rays(model, mu, n_points, origin, k_max)
+        scan = scan_rays(model, mu, n_points, origin, k_max, radial_samples)
     n_angles, n_cols = scan.roots.shape
     r = scan.roots.T.reshape(-1)  # sheet-major
     dirs = np.tile(scan.directions, (n_cols, 1))
@@ -391,8 +462,8 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [64, 128]."""
-    return min(128, max(64, int(n_points) // 4))
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [64, 1024]."""
+    return min(1024, max(64, int(n_points) // 4))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,

@@ -36,9 +36,9 @@ import xarray as xr
 from .bands import berry_curvature, conventional_berry_curvature, expectation
 from .boltzmann import RESIDUAL_TOL, solve_boltzmann
 from .disorder import Disorder
-from .errors import BoltzspinError, ModelError
-from .fermi import fermi_sea_integral, fermi_surface, scan_rays, sea_angles
-from .models import check_model, resolve_observable
+from .errors import BoltzspinError, FermiSurfaceError, ModelError
+from .fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
+from .models import MassiveDirac, Rashba, check_model, resolve_observable
 from .scattering import SPARSE_TOL, scattering
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "CONTRIBUTIONS", "UNITS"]
@@ -81,19 +81,29 @@ def _check_inputs(mu, charge, n_points, disorder):
         )
 
 
-#: The most recent Fermi surface and Fermi-sea integrals, reused by the next call
-#: with the same model object (held here, so its id cannot be recycled) and the same
+#: The most recent Fermi surface and Fermi-sea integrals of a built-in model, reused by
+#: the next call with the same model object (held here, so its id cannot be recycled),
 #: repr, mu, observable and resolution: a disorder sweep at fixed mu pays for them once.
+#: User models (KPModel) are never cached: their callables may read mutable state.
+
+#: Largest accepted Fermi-sea error estimate, relative to max(|value|, |s|/(8 pi)).  The
+#: estimate is the error of the half-resolution rule (N/2 rays, order p), so for the
+#: spectrally convergent full rule it is very conservative; beyond 1 % the quadrature
+#: is unresolved and an error is raised.
+SEA_RTOL = 1e-2
 _GEOMETRY_CACHE = {}
 
 
-def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order):
+def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples):
     """Fermi surface and Fermi-sea integrals (cached for the last arguments)."""
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
-           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order)
-    if key in _GEOMETRY_CACHE:
+           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
+    cacheable = type(model) in (Rashba, MassiveDirac)  # user callables may read mutable state
+    if cacheable and key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
-    fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max)
+    if k_max is None:
+        k_max = radial_extent(model, mu, origin)  # once, for both scans
+    fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
     if gauge_seed is not None:
         fs = fs.with_random_gauge(gauge_seed)
 
@@ -106,11 +116,20 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
             axis=-3,
         )
 
-    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max)
+    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples)
     value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
-    _GEOMETRY_CACHE.clear()
-    _GEOMETRY_CACHE[key] = (fs, value, error, bool(np.any(sea_scan.occupied_far)))
-    return _GEOMETRY_CACHE[key]
+    scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
+    if error > SEA_RTOL * max(np.abs(value).max(), scale):
+        raise FermiSurfaceError(
+            f"the Fermi-sea integrals are not converged at mu={mu}: error estimate {error:.3g} "
+            f"against values up to {np.abs(value).max():.3g} (sharp angular structure or an "
+            "unresolved band-edge region). Increase n_points (more rays) or pass k_max."
+        )
+    result = (fs, value, error, bool(np.any(sea_scan.occupied_far)))
+    if cacheable:
+        _GEOMETRY_CACHE.clear()
+        _GEOMETRY_CACHE[key] = result
+    return result
 
 
 def fermi_window(mu, temperature, step=ENERGY_STEP):
@@ -188,7 +207,8 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
 
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
                                origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
-                               sea_order=16, method="auto", sparse_tol=SPARSE_TOL):
+                               sea_order=16, method="auto", sparse_tol=SPARSE_TOL,
+                               radial_samples=RADIAL_SAMPLES):
     """Conserved s-current response of a 2D model to a uniform electric field at T = 0.
 
     Parameters
@@ -208,10 +228,11 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         Carrier charge ``q`` (electrons: ``-1``).
     n_points : int
         Angles per Fermi sheet.  The Fermi-sea integrals use
-        ``n_points // 4`` rays, at least 64 and at most 128 (:func:`boltzspin.fermi.sea_angles`),
+        ``n_points // 4`` rays, at least 64 and at most 1024 (:func:`boltzspin.fermi.sea_angles`),
         and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
-    origin, k_max :
-        Centre of the rays and radial extent (see :mod:`boltzspin.fermi`).
+    origin, k_max, radial_samples :
+        Centre of the rays, radial extent and radial grid used to bracket
+        crossings (see :mod:`boltzspin.fermi`).
     gauge_seed : int, optional
         Multiply every eigenvector by random phases (a gauge-invariance check;
         results must not change).
@@ -241,7 +262,8 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     q = float(charge)
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
-    fs, sea_value, sea_error, sea_far = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order)
+    fs, sea_value, sea_error, sea_far = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed,
+                                                  sea_order, radial_samples)
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
     sigma["intrinsic_berry"] = -q * sea_value[0]
     conventional = -q * sea_value[1]

@@ -211,6 +211,15 @@ class CollisionOperator:
         r""":math:`\sum_{p'} w_{p'} K_{pp'} (d^s_{p'} - d^s_p)`, shape ``(N, D)``."""
         return self.matvec(self.weight[:, None] * self.s_dipole) - self.out_rate[:, None] * self.s_dipole
 
+    def stored_kernel(self):
+        """The kernel as a stored (dense or sparse) matrix, or None if any part is implicit."""
+        if not all(isinstance(p, _DensePart) for p in self.parts):
+            return None
+        total = self.parts[0].kmat
+        for p in self.parts[1:]:
+            total = total + p.kmat
+        return total
+
     def dense(self):
         """The kernel as an ``N x N`` array (tests and small problems only)."""
         return self.matvec(np.eye(len(self.weight)))
