@@ -33,23 +33,13 @@ import numpy as np
 
 from boltzspin.bands import expectation, interband_derivative, s_dipole
 from boltzspin.fermi import fermi_surface
-from boltzspin.models import resolve_observable
+from boltzspin.models import fourth_order_derivative, resolve_observable
 
 __all__ = ["DENSE_CONTRIBUTIONS", "dense_transport", "dense_memory_estimate"]
 
 DENSE_CONTRIBUTIONS = (
     "intrinsic_dipole", "boltzmann", "side_jump", "dipole_change", "anomalous_distribution",
 )
-
-
-def _fd_gradient(func, q, h):
-    """Fourth-order central difference ``dU/dq``, shape ``(..., D, n, n)``."""
-    out = []
-    for i in range(q.shape[-1]):
-        e = np.zeros(q.shape[-1])
-        e[i] = h
-        out.append((-func(q + 2 * e) + 8 * func(q + e) - 8 * func(q - e) + func(q - 2 * e)) / (12 * h))
-    return np.stack(out, axis=-3)
 
 
 def _profile(kind, parameter, dq):
@@ -86,7 +76,7 @@ def _channel_pairs(ch, k, u, chi):
         if ch.gradient is not None:
             gm = np.asarray(ch.gradient(dq), dtype=complex)
         else:
-            gm = _fd_gradient(lambda x: np.asarray(ch.function(x), dtype=complex), dq, ch.fd_step)
+            gm = fourth_order_derivative(lambda x: np.asarray(ch.function(x), dtype=complex), dq, ch.fd_step)
         tg = np.einsum("qa,qpiab,pb->qpi", u.conj(), gm, u)
         v = np.einsum("qa,qpab,pb->qp", u.conj(), um, u)
         ta = np.einsum("qia,qpab,pb->qpi", chi.conj(), um, u) + tg

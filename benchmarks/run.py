@@ -107,8 +107,8 @@ def rashba_study(n_points, dense_points):
     bs.transport(model, 0.6, bs.GaussianCorrelated(0.01, 1.0, 1.5), n_points=64)  # compile
     with tempfile.TemporaryDirectory() as tmp:
         spec["study"]["output"] = f"{tmp}/rashba_null.nc"
-        result, t, mem = measure(lambda: run_study(spec, progress=False))
-    n_runs = result.sizes["mu"] * result.sizes["disorder"]
+        result, t, mem = measure(lambda: run_study(spec, progress=False, executor="serial"))
+    n_runs = int(result.failed.size)
     per_point = t / n_runs
     from boltzspin.study import build_disorder
 
@@ -120,8 +120,9 @@ def rashba_study(n_points, dense_points):
         if dense_points == n_points:
             ds = bs.transport(model, 0.6, d, n_points=n_points)
             diffs.append(compare(ds, ref))
-    print(f"\n## Rashba null study (studies/rashba_null.toml): {n_runs} runs "
-          f"({result.sizes['mu']} mu x {result.sizes['disorder']} disorders), N = {2 * n_points} Fermi points each")
+    shape = " x ".join(f"{n} {d}" for d, n in result.failed.sizes.items())
+    print(f"\n## Rashba null study (studies/rashba_null.toml, serial): {n_runs} runs ({shape}), "
+          f"N = {2 * n_points} Fermi points each")
     print(f"total {t:.2f} s including netCDF output, {per_point:.3f} s per run, peak traced memory {mem / 2**20:.1f} MiB")
     print(f"dense reference at N = {2 * dense_points}: {np.mean(dense_times):.2f} s per run "
           f"(mu = 0.6, each disorder); speed-up per run: {np.mean(dense_times) / per_point:.1f}x")

@@ -60,11 +60,11 @@ def coupled_sets(scat, sheet):
     """
     stored = scat.stored_kernel()
     if stored is not None:
-        kmax = abs(stored).max()
-        graph = csr_matrix(stored > COUPLING_RTOL * kmax) if not hasattr(stored, "tocsr") \
-            else (stored > COUPLING_RTOL * kmax).tocsr()
-        n_sets, labels = connected_components(graph, directed=False)
-        return labels, int(n_sets)
+        threshold = COUPLING_RTOL * stored.max()  # K >= 0
+        if hasattr(stored, "tocsr"):
+            n_sets, labels = connected_components((stored > threshold).tocsr(), directed=False)
+            return labels, int(n_sets)
+        return _dense_components(stored, threshold)
     n_sheets = int(sheet.max()) + 1
     w = scat.weight
     onehot = np.zeros((len(w), n_sheets))
@@ -73,6 +73,28 @@ def coupled_sets(scat, sheet):
     graph = csr_matrix(coupling > COUPLING_RTOL * coupling.max())
     n_sets, sheet_label = connected_components(graph, directed=False)
     return sheet_label[sheet], int(n_sets)
+
+
+def _dense_components(kmat, threshold):
+    """Connected components of ``kmat > threshold`` by breadth-first search on columns.
+
+    O(N^2) reads and no edge list (a dense kernel has ~N^2 edges).
+    """
+    n = kmat.shape[0]
+    labels = np.full(n, -1)
+    n_sets = 0
+    while np.any(labels < 0):
+        seed = int(np.argmax(labels < 0))
+        reached = np.zeros(n, dtype=bool)
+        reached[seed] = True
+        frontier = reached.copy()
+        while np.any(frontier):
+            new = np.any(kmat[:, frontier] > threshold, axis=1) & ~reached
+            reached |= new
+            frontier = new
+        labels[reached] = n_sets
+        n_sets += 1
+    return labels, n_sets
 
 
 def _pcg(apply, b, inv_diag, rtol, maxiter):

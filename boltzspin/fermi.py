@@ -462,8 +462,8 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/4`` in [64, 1024]."""
-    return min(1024, max(64, int(n_points) // 4))
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/8`` in [64, 1024]."""
+    return min(1024, max(64, int(n_points) // 8))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,

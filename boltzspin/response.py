@@ -58,7 +58,7 @@ ENERGY_STEP = 0.25
 
 ALPHA_ATTRS = {
     "long_name": "thermal coefficient, J = sigma (E - grad mu / q) - alpha grad T",
-    "units": "q*[s]/hbar / q per temperature (k_B = 1, hbar = 1)",
+    "units": "[s]/(hbar temperature) (k_B = 1, hbar = 1)",
 }
 
 UNITS = (
@@ -228,7 +228,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         Carrier charge ``q`` (electrons: ``-1``).
     n_points : int
         Angles per Fermi sheet.  The Fermi-sea integrals use
-        ``n_points // 4`` rays, at least 64 and at most 1024 (:func:`boltzspin.fermi.sea_angles`),
+        ``n_points // 8`` rays, at least 64 and at most 1024 (:func:`boltzspin.fermi.sea_angles`),
         and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
     origin, k_max, radial_samples :
         Centre of the rays, radial extent and radial grid used to bracket

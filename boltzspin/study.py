@@ -183,8 +183,6 @@ def load_study(path):
             head[-1] in t for d in spec["disorder"].values() for t in _species_tables(d)
         ):
             raise StudyError(f"sweep axis {key!r}: no disorder species has a parameter {head[-1]!r}")
-        if head[0] == "temperature":
-            raise StudyError("temperature sweeps need finite-temperature transport (not available yet)")
     if "mu" not in spec["axes"] and "mu" not in spec["transport"]:
         raise StudyError("give mu in [transport] or as a sweep axis")
     for job in jobs(spec):
@@ -317,6 +315,7 @@ def merge(spec, every, failures):
     shape = (len(names),) + tuple(len(v) for v in axes.values())
     dims = ("disorder",) + tuple(dim_name(k) for k in axes)
     sigma = np.full(shape + (len(CONTRIBUTIONS), 2, 2), np.nan)
+    alpha = np.full(shape + (len(CONTRIBUTIONS), 2, 2), np.nan)
     conventional = np.full(shape + (2, 2), np.nan)
     dos = np.full(shape, np.nan)
     residual = np.full(shape, np.nan)
@@ -333,6 +332,7 @@ def merge(spec, every, failures):
             continue
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             sigma[idx] = ds.sigma.values
+            alpha[idx] = ds.alpha.values
             conventional[idx] = ds.sigma_conventional_intrinsic.values
             dos[idx] = float(ds.density_of_states)
             residual[idx] = ds.attrs["solver_residual"]
@@ -344,6 +344,9 @@ def merge(spec, every, failures):
             "sigma": (dims + ("contribution", "i", "j"), sigma,
                       {"long_name": "conserved s-current conductivity, J_i = sigma_ij E_j",
                        "units": "q*[s]/hbar (hbar = 1)"}),
+            "alpha": (dims + ("contribution", "i", "j"), alpha,
+                      {"long_name": "thermal coefficient, J = sigma (E - grad mu / q) - alpha grad T",
+                       "units": "[s]/(hbar temperature) (k_B = 1)"}),
             "sigma_conventional_intrinsic": (dims + ("i", "j"), conventional,
                                              {"units": "q*[s]/hbar (hbar = 1)"}),
             "density_of_states": (dims, dos, {"units": "1/(energy*length^2)"}),

@@ -199,7 +199,6 @@ def test_changed_parameters_do_not_reuse_old_points(tiny, tmp_path):
         (lambda s: s.replace('type = "DeltaCorrelated"', 'type = "Delta"'), "disorder type"),
         (lambda s: s.replace("alpha = 0.5", "alpha = 0.5\nbeta = 1"), "bad arguments"),
         (lambda s: s.replace('"disorder.density"', '"disorder.charge"'), "no disorder species"),
-        (lambda s: s.replace('"disorder.density"', '"temperature"'), "temperature"),
         (lambda s: s + "\n[[[", "not valid TOML"),
     ],
 )
