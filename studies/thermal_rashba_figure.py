@@ -30,10 +30,10 @@ def make_figure(ds, path):
         symbol = r"\sigma" if var == "sigma" else r"\alpha"
         ax.set_title(f"{name}: ${symbol}^{{s_z}}_{{{i}{j}}}$", fontsize=10)
         ax.set_xlabel(r"chemical potential $\mu$ (model energy units)")
-        unit_label = r"$|q|/8\pi$" if var == "sigma" else r"$|q|/8\pi$ per $k_B T$ / q"
-        ax.set_ylabel(f"{var} / ({unit_label})   ($\\hbar = k_B = 1$)")
+        label = r"$\sigma$ / ($|q|/8\pi$)" if var == "sigma" else r"$\alpha$ / ($1/8\pi$)"
+        ax.set_ylabel(label + r"   ($\hbar = k_B = 1$)")
         ax.grid(alpha=0.3)
-    title = (f"Thermoelectric spin response: {ds.attrs['model']}, {str(ds.disorder_repr.values)}\n"
+    title = (f"Thermoelectric spin response, s = sz: {ds.attrs['model']}\n{str(ds.disorder_repr.values)}; "
              "J = sigma (E - grad mu / q) - alpha grad T; dashed: Mott (pi^2/3)(T/q) d sigma/d mu")
     return save(fig, path, title, legend_axes=axes[0, 1], legend_rows=1)
 
