@@ -212,15 +212,21 @@ def jobs(spec):
     return result
 
 
+_MODELS = {}
+
+
 def compute_point(job, threads=None):
     """Compute one point and write it atomically; returns the file name."""
     if threads:
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    model = build_model(job["model"])
+    key = json.dumps(job["model"], sort_keys=True)
+    if key not in _MODELS:  # one object per model table: transport reuses its Fermi surface
+        _MODELS.clear()
+        _MODELS[key] = build_model(job["model"])
     dis = build_disorder(job["coords"]["disorder"], job["disorder"])
-    ds = transport(model, disorder=dis, **job["transport"])
+    ds = transport(_MODELS[key], disorder=dis, **job["transport"])
     _write_atomic(ds, Path(job["file"]))
     return job["file"]
 
