@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from .bands import berry_curvature, expectation, s_orbital_moment
+from .brillouin import grid_sea_integral, uses_grid
 from .errors import ModelError
 from .fermi import fermi_sea_integral, scan_rays
 from .models import check_model, resolve_observable
@@ -37,7 +38,7 @@ from .response import ENERGY_STEP, fermi_window
 __all__ = ["magnetization"]
 
 
-def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order):
+def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order, n_grid):
     """(local, global) parts of M^s_z at T = 0 and chemical potential ``mu``, plus the error."""
 
     def integrand(es):
@@ -45,12 +46,14 @@ def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order):
         local, global_ = s_orbital_moment(es, s_matrix), (es.energies - mu) * omega_s
         return np.stack([local, global_, local + global_], axis=-1)
 
+    if uses_grid(model):
+        return grid_sea_integral(model, mu, integrand, n_grid, k_max=k_max, elementwise=True)
     scan = scan_rays(model, mu, n_angles, origin, k_max)
     return fermi_sea_integral(model, mu, integrand, scan=scan, order=order, elementwise=True)
 
 
 def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_angles=128, *,
-                  origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP):
+                  origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128):
     """The s orbital magnetization ``M^s_z`` of a 2D model (letter Eq. 6).
 
     Parameters
@@ -61,7 +64,9 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
     temperature : float
         k_B T (k_B = 1); T > 0 averages over :func:`boltzspin.response.fermi_window`.
     n_angles : int
-        Rays of the Fermi-sea quadrature (see :mod:`boltzspin.fermi`).
+        Rays of the Fermi-sea quadrature of continuum models (see :mod:`boltzspin.fermi`).
+    n_grid : int
+        k-grid points per reciprocal axis for lattice models (:mod:`boltzspin.brillouin`).
 
     Returns
     -------
@@ -83,7 +88,8 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
         energies, weights = np.array([float(mu)]), np.array([1.0])
     else:
         energies, weights, _ = fermi_window(float(mu), float(temperature), energy_step)
-    parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order) for e in energies]
+    parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order, n_grid)
+             for e in energies]
     local, global_, total = np.sum([w * p[0] for w, p in zip(weights, parts)], axis=0)
     error = np.max([p[1] for p in parts], axis=0)
     units = "[s] x energy (per area, hbar = 1, k_B = 1)"
@@ -93,7 +99,8 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
         "global": ((), global_, {"long_name": "global circuit int g Omega s", "units": units}),
     })
     ds.attrs.update(model=repr(model), observable=label, charge=float(charge), mu=float(mu),
-                    temperature=float(temperature), n_angles=int(n_angles),
+                    temperature=float(temperature),
+                    resolution=f"{int(n_grid)}^2 k-grid" if uses_grid(model) else f"{int(n_angles)} rays",
                     fermi_sea_error_estimate=float(error[2]),
                     local_error_estimate=float(error[0]),
                     global_error_estimate=float(error[1]),

@@ -59,7 +59,7 @@ def _directions(n_angles):
     return theta, np.stack([np.cos(theta), np.sin(theta)], axis=-1)
 
 
-def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=32, samples=4096, span=(1e-7, 1e7)):
+def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=32, samples=4096, span=(1e-7, 1e7), directions=None):
     """Radial extent of the rays: beyond every crossing and the bands' own scale.
 
     The bands are sampled along ``n_probe`` directions on a logarithmic grid
@@ -71,9 +71,10 @@ def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=32, samples=4096, span=(
     where the Fermi-sea tail ``r = R/t`` starts).
     Crossings beyond ``span[1]`` or closer together than the grid spacing
     (0.8 % in radius) are not seen: pass ``k_max`` to override.
+    ``directions`` (unit vectors ``(M, D)``) replaces the 2D probe directions (3D models).
     """
     origin = np.asarray(origin, dtype=float)
-    _, dirs = _directions(n_probe)
+    dirs = _directions(n_probe)[1] if directions is None else np.asarray(directions, dtype=float)
     r = np.geomspace(span[0], span[1], samples)
     e = _energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (probe, R, n)
     neg = e < mu

@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from .bands import berry_curvature, conventional_berry_curvature, expectation
+from .brillouin import grid_fermi_surface, grid_sea_integral, uses_grid
 from .boltzmann import RESIDUAL_TOL, solve_boltzmann
 from .disorder import Disorder
 from .errors import BoltzspinError, FermiSurfaceError, ModelError
@@ -95,17 +96,16 @@ _GEOMETRY_CACHE = {}
 
 
 def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples):
-    """Fermi surface and Fermi-sea integrals (cached for the last arguments)."""
+    """Fermi surface, Fermi-sea integrals and their diagnostics (cached for the last arguments).
+
+    Returns ``(fs, sea_value, diagnostics)``; 2D continuum models use rays
+    (:mod:`boltzspin.fermi`), lattice and 3D models k-grids (:mod:`boltzspin.brillouin`).
+    """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
            tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
     cacheable = type(model) in (Rashba, MassiveDirac)  # user callables may read mutable state
     if cacheable and key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
-    if k_max is None:
-        k_max = radial_extent(model, mu, origin)  # once, for both scans
-    fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
-    if gauge_seed is not None:
-        fs = fs.with_random_gauge(gauge_seed)
 
     def sea(es):
         if gauge_seed is not None:
@@ -116,8 +116,31 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
             axis=-3,
         )
 
-    sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples)
-    value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
+    if uses_grid(model):
+        fs, fs_error = grid_fermi_surface(model, mu, n_points, k_max=k_max)
+        value, error = grid_sea_integral(model, mu, sea, n_points, k_max=k_max)
+        info = dict(
+            fermi_surface_method=f"k-grid {int(n_points)}^{model.dim} of the "
+            + ("Brillouin zone" if getattr(model, "periodic", False) else "box |k_i| <= k_max")
+            + ", marching " + ("squares" if model.dim == 2 else "cubes") + " + Newton projection (second order)",
+            fermi_surface_error_estimate=float(fs_error),
+            fermi_sea_method="midpoint k-grid with adaptive refinement near mu and small gaps",
+            fermi_sea_tail="none",
+        )
+    else:
+        if k_max is None:
+            k_max = radial_extent(model, mu, origin)  # once, for both scans
+        fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
+        sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples)
+        value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
+        info = dict(
+            fermi_surface_method="rays, uniform angles (spectral for smooth star-shaped sheets)",
+            fermi_sea_method="rays, graded Gauss-Legendre panels",
+            fermi_sea_tail="bands filled to infinity integrated with k = R/t"
+            if np.any(sea_scan.occupied_far) else "none",
+        )
+    if gauge_seed is not None:
+        fs = fs.with_random_gauge(gauge_seed)
     scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
     if error > SEA_RTOL * max(np.abs(value).max(), scale):
         raise FermiSurfaceError(
@@ -125,7 +148,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
             f"against values up to {np.abs(value).max():.3g} (sharp angular structure or an "
             "unresolved band-edge region). Increase n_points (more rays) or pass k_max."
         )
-    result = (fs, value, error, bool(np.any(sea_scan.occupied_far)))
+    info["fermi_sea_error_estimate"] = float(error)
+    result = (fs, value, info)
     if cacheable:
         _GEOMETRY_CACHE.clear()
         _GEOMETRY_CACHE[key] = result
@@ -199,6 +223,8 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         state="finite temperature: " + ", ".join(sorted({p.attrs["state"] for p in parts})),
         solver_residual=max(p.attrs["solver_residual"] for p in parts),
         fermi_sea_error_estimate=max(p.attrs["fermi_sea_error_estimate"] for p in parts),
+        **({"fermi_surface_error_estimate": max(p.attrs["fermi_surface_error_estimate"] for p in parts)}
+           if "fermi_surface_error_estimate" in parts[0].attrs else {}),
         n_fermi_points=max(p.attrs["n_fermi_points"] for p in parts),
     )
     ds.attrs.pop("note", None)
@@ -262,8 +288,8 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     q = float(charge)
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
-    fs, sea_value, sea_error, sea_far = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed,
-                                                  sea_order, radial_samples)
+    fs, sea_value, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed,
+                                             sea_order, radial_samples)
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
     sigma["intrinsic_berry"] = -q * sea_value[0]
     conventional = -q * sea_value[1]
@@ -317,8 +343,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         solver_iterations=iterations,
         n_coupled_sets=n_sets,
         kernel_asymmetry=asym,
-        fermi_sea_error_estimate=sea_error,
-        fermi_sea_tail="bands filled to infinity integrated with k = R/t" if sea_far else "none",
+        **geometry_info,
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
     )
     if not fs.n_points:

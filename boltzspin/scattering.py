@@ -328,6 +328,23 @@ def _choose(method, channel, k, sparse_tol):
     return "dense" if len(k) <= DENSE_LIMIT else "onthefly"
 
 
+def _check_geometry(channel, model):
+    """Profiles that the model's geometry cannot take raise before any work."""
+    builtin_q = channel.function is None and channel.kind != PROFILE_CONSTANT
+    if getattr(model, "periodic", False) and builtin_q:
+        raise DisorderError(
+            f"{channel.label} depends on q, but {model!r} is a lattice model: its U(q) must "
+            "be periodic in the reciprocal lattice, which the continuum profiles are not. "
+            "Use q-independent disorder (DeltaCorrelated, MagneticImpurities, a constant "
+            "matrix) or Potential(density, U) with a U(q) periodic in the reciprocal lattice."
+        )
+    if channel.function is None and channel.kind == PROFILE_SCREENED_COULOMB and model.dim != 2:
+        raise DisorderError(
+            f"{channel.label} is the 2D screened Coulomb potential 2 pi/(q + q_TF); "
+            f"{model!r} has D = {model.dim}. Use Potential(...) with the 3D form."
+        )
+
+
 def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_TOL):
     """Build the :class:`CollisionOperator` of ``disorder`` on Fermi surface ``fs``.
 
@@ -360,6 +377,7 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
     parts, methods, asym, bound = [], [], 0.0, 0.0
     dense = None
     for ch in disorder.channels(model):
+        _check_geometry(ch, model)
         kind = _choose(method, ch, pts.k, sparse_tol)
         methods.append(kind)
         if ch.function is not None:
