@@ -34,6 +34,9 @@ __all__ = [
     "conventional_berry_curvature",
     "s_orbital_moment",
     "interband_derivative",
+    "expectation_gradient",
+    "torque_dipole",
+    "conventional_current",
 ]
 
 #: Relative band splitting below which two bands count as degenerate.
@@ -209,6 +212,34 @@ def s_dipole(es, op):
     a = -1j * es.velocity * g[..., None, :, :]  # A^i_{nm} = i v/(e_m - e_n)
     d = np.einsum("...inm,...mn->...ni", a, s)
     return d.real
+
+
+def expectation_gradient(es, op):
+    r"""Momentum derivative of the expectation, ``d s_n / dk_i``, shape ``(..., n, D)``.
+
+    .. math:: \partial_i s_n = 2\,\mathrm{Re}\sum_{m\neq n}
+              \frac{s_{nm} v^i_{mn}}{e_n - e_m}
+
+    This is the tau-Berry curvature ``Omega^{i tau}_n`` of the letter (after its Eq. 4).
+    Units: [s] x length.
+    """
+    s = es.operator(op)
+    g = es.inverse_gaps()  # [n, m] = 1/(e_n - e_m)
+    return 2 * np.einsum("...nm,...imn,...nm->...ni", s, es.velocity, g).real
+
+
+def torque_dipole(es, op):
+    r"""Dipole of the torque ``tau = i[H, s]`` (the letter's ``d^tau``), ``(..., n, D)``.
+
+    .. math:: d^{\tau,i}_n = \mathrm{Re}\sum_{m\neq n} A^i_{nm}\tau_{mn}
+              = -\mathrm{Re}\sum_{m\neq n} v^i_{nm} s_{mn}
+
+    (with ``tau_mn = i (e_m - e_n) s_mn``), which equals ``-(J^{s,i})_{nn} + v^i_n s_n``.
+    Units: [s] x velocity.
+    """
+    s = es.operator(op)
+    off = 1.0 - np.eye(s.shape[-1])
+    return -np.einsum("...inm,...mn,nm->...ni", es.velocity, s, off).real
 
 
 def conventional_current(es, op):

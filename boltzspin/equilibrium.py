@@ -28,14 +28,15 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .bands import berry_curvature, expectation, s_orbital_moment
+from .bands import (berry_curvature, conventional_current, expectation, expectation_gradient,
+                    s_orbital_moment, torque_dipole)
 from .brillouin import grid_sea_integral, uses_grid
-from .errors import ModelError
+from .errors import FermiSurfaceError, ModelError
 from .fermi import fermi_sea_integral, scan_rays
 from .models import check_model, resolve_observable
 from .response import ENERGY_STEP, fermi_window
 
-__all__ = ["magnetization"]
+__all__ = ["magnetization", "equilibrium_current"]
 
 
 def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order, n_grid):
@@ -75,19 +76,11 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
         ``global`` (``g Omega s``) circuits; attrs record units, conventions and
         the quadrature error estimate.
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not np.isfinite(temperature) or temperature < 0:
-        raise ModelError(f"temperature={temperature!r} must be a finite number >= 0 (k_B = 1)")
-    if not isinstance(mu, numbers.Real) or not np.isfinite(mu):
-        raise ModelError(f"mu={mu!r} must be a finite real number")
+    energies, weights = _window(mu, temperature, energy_step)
     check_model(model)
     if model.dim != 2:
         raise ModelError("magnetization is implemented for 2D models")
     s_matrix, label = resolve_observable(model, observable, float(charge))
-    if temperature == 0:
-        energies, weights = np.array([float(mu)]), np.array([1.0])
-    else:
-        energies, weights, _ = fermi_window(float(mu), float(temperature), energy_step)
     parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order, n_grid)
              for e in energies]
     local, global_, total = np.sum([w * p[0] for w, p in zip(weights, parts)], axis=0)
@@ -105,4 +98,89 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
                     local_error_estimate=float(error[0]),
                     global_error_estimate=float(error[1]),
                     conventions="M^s = int (f m^s + g Omega s), g = k_B T ln(1 - f); hbar = 1, k_B = 1")
+    return ds
+
+
+def _window(mu, temperature, energy_step):
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not np.isfinite(temperature) or temperature < 0:
+        raise ModelError(f"temperature={temperature!r} must be a finite number >= 0 (k_B = 1)")
+    if not isinstance(mu, numbers.Real) or not np.isfinite(mu):
+        raise ModelError(f"mu={mu!r} must be a finite real number")
+    if temperature == 0:
+        return np.array([float(mu)]), np.array([1.0])
+    energies, weights, _ = fermi_window(float(mu), float(temperature), energy_step)
+    return energies, weights
+
+
+def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=128, *,
+                        origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128):
+    r"""Uniform equilibrium s-currents: the conventional one and the conserved one (letter Eq. 5).
+
+    .. math::
+
+        J^{s}_{\rm conv} = \sum_n\int[dk]\,f_n (J^s)_{nn},\qquad
+        D^\tau = \sum_n\int[dk]\,\big(f_n d^\tau_n + g_n \Omega^\tau_n\big),\qquad
+        J^s_0 = J^s_{\rm conv} + D^\tau = \sum_n\int[dk]\,\big(f_n v_n s_n + g_n\,\partial_k s_n\big)
+
+    with the torque dipole :math:`d^\tau_n = -(J^s)_{nn} + v_n s_n`
+    (:func:`boltzspin.bands.torque_dipole`) and :math:`\Omega^{\tau}_n = \partial_k s_n`
+    (:func:`boltzspin.bands.expectation_gradient`), ``g = k_B T ln(1 - f)``.  Because
+    :math:`\partial_k g_n = f_n v_n`, the conserved current is the integral of a total
+    derivative, ``int d(g s)/dk``, and vanishes (Eq. 5: no net flow at equilibrium), while
+    the conventional current ``{s, v}/2`` need not (e.g. Rashba's equilibrium spin current,
+    E. I. Rashba, PRB 68, 241315 (2003)).  No charge factor: these are s-currents.
+
+    Returns an :class:`xarray.Dataset` with ``conventional``, ``torque_dipole`` and
+    ``conserved`` (dim ``i``) and their quadrature error estimates in attrs.
+    Units: [s] x velocity / length^(D-1)... i.e. [s] x energy / length in 2D (hbar = 1).
+    """
+    check_model(model)
+    s_matrix, label = resolve_observable(model, observable, 1.0)
+    energies, weights = _window(mu, temperature, energy_step)
+    d = model.dim
+
+    def integrand_at(e_mu):
+        def integrand(es):
+            f_part = np.diagonal(conventional_current(es, s_matrix), axis1=-2, axis2=-1).real  # (..., D, n)
+            conv = np.swapaxes(f_part, -1, -2)
+            tau = torque_dipole(es, s_matrix) + (es.energies - e_mu)[..., None] * expectation_gradient(es, s_matrix)
+            return np.stack([conv, tau], axis=-2)  # (..., n, 2, D)
+        return integrand
+
+    values, errors = [], []
+    for e in energies:
+        if uses_grid(model):
+            v, err = grid_sea_integral(model, float(e), integrand_at(float(e)), n_grid, k_max=k_max, elementwise=True)
+        else:
+            scan = scan_rays(model, float(e), n_angles, origin, k_max)
+            if np.any(scan.occupied_far):
+                raise FermiSurfaceError(
+                    f"a band of {model!r} is filled to infinity at mu={float(e):g}: the equilibrium "
+                    "currents of an unbounded Fermi sea depend on the momentum cutoff. Use a model "
+                    "with bounded bands (e.g. a lattice model) for equilibrium currents."
+                )
+            v, err = fermi_sea_integral(model, float(e), integrand_at(float(e)), scan=scan, order=order,
+                                        elementwise=True)
+        values.append(v)
+        errors.append(err)
+    conv, tau = np.tensordot(weights, np.array(values), axes=(0, 0))
+    error = np.max(errors, axis=0)
+    axes = ["x", "y", "z"][:d]
+    units = "[s] x velocity / length^(D-1) (hbar = 1)"
+    ds = xr.Dataset(
+        {
+            "conventional": ("i", conv, {"long_name": "conventional equilibrium current int f {s, v}/2",
+                                         "units": units}),
+            "torque_dipole": ("i", tau, {"long_name": "torque-dipole density int (f d^tau + g Omega^tau)",
+                                         "units": units}),
+            "conserved": ("i", conv + tau, {"long_name": "conserved equilibrium current (letter Eq. 5: zero)",
+                                            "units": units}),
+        },
+        coords={"i": axes},
+    )
+    ds.attrs.update(model=repr(model), observable=label, mu=float(mu), temperature=float(temperature),
+                    conventional_error_estimate=float(error[0].max()),
+                    torque_dipole_error_estimate=float(error[1].max()),
+                    conventions="hbar = 1, k_B = 1, g = k_B T ln(1 - f); J_i per unit length (2D)")
     return ds
