@@ -131,14 +131,25 @@ def dim_name(key):
     return key.replace(".", "_")
 
 
-def _apply(spec, disorder_name, overrides):
-    """Model table, disorder table and transport kwargs of one point."""
-    model = copy.deepcopy(spec["model"])
+def _apply(spec, model_name, disorder_name, overrides):
+    """Model table, disorder table and transport kwargs of one point.
+
+    ``model.KEY`` overrides every model that has KEY (the only model: always);
+    ``model.NAME.KEY`` only the named model ``[model.NAME]``.
+    """
+    model = copy.deepcopy(spec["models"][model_name])
+    named = model_name is not None
     dis = copy.deepcopy(spec["disorder"][disorder_name])
     kwargs = dict(spec["transport"])
     for key, value in overrides.items():
         path = key.split(".")
         if path[0] == "model":
+            if named and path[1] in spec["models"]:
+                if path[1] != model_name:
+                    continue
+                path = path[:1] + path[2:]
+            elif named and path[1] not in model:
+                continue
             if len(path) == 2:
                 model[path[1]] = value
             else:
@@ -156,6 +167,18 @@ def _apply(spec, disorder_name, overrides):
     return model, dis, kwargs
 
 
+def _models(spec, path):
+    """``{None: table}`` for one ``[model]``, or ``{NAME: table}`` for named ``[model.NAME]`` tables."""
+    model = spec["model"]
+    if "type" in model:
+        return {None: model}
+    if not model or not all(isinstance(t, dict) and "type" in t for t in model.values()):
+        raise StudyError(
+            f"[model] in {path} needs a type = ... key, or named sub-tables [model.NAME] each with a type"
+        )
+    return dict(model)
+
+
 def load_study(path):
     """Parse and validate a study file; every point is built once before any work."""
     path = Path(path)
@@ -169,6 +192,7 @@ def load_study(path):
         if section not in spec:
             raise StudyError(f"study file {path} has no [{section}] section")
     spec["path"] = str(path)
+    spec["models"] = _models(spec, path)
     spec.setdefault("transport", {})
     study = spec["study"]
     study.setdefault("name", path.stem)
@@ -197,18 +221,22 @@ def jobs(spec):
     points_dir = out.parent / (out.name + ".points")
     keys = list(spec["axes"])
     result = []
-    # axis values outermost, disorder innermost: consecutive points share a Fermi surface
-    for values in itertools.product(*spec["axes"].values()):
-        for name in spec["disorder"]:
-            overrides = dict(zip(keys, values))
-            model, dis, kwargs = _apply(spec, name, overrides)
-            payload = json.dumps([model, dis, kwargs], sort_keys=True, default=str)
-            key = hashlib.sha256(payload.encode()).hexdigest()[:20]
-            result.append({
-                "model": model, "disorder": dis, "transport": kwargs,
-                "coords": {"disorder": name, **overrides},
-                "file": str(points_dir / f"{key}.nc"),
-            })
+    # models outermost, disorder innermost: consecutive points share a Fermi surface
+    for model_name in spec["models"]:
+        for values in itertools.product(*spec["axes"].values()):
+            for name in spec["disorder"]:
+                overrides = dict(zip(keys, values))
+                model, dis, kwargs = _apply(spec, model_name, name, overrides)
+                payload = json.dumps([model, dis, kwargs], sort_keys=True, default=str)
+                key = hashlib.sha256(payload.encode()).hexdigest()[:20]
+                coords = {"disorder": name, **overrides}
+                if model_name is not None:
+                    coords["model"] = model_name
+                result.append({
+                    "model": model, "disorder": dis, "transport": kwargs,
+                    "coords": coords,
+                    "file": str(points_dir / f"{key}.nc"),
+                })
     return result
 
 
@@ -317,12 +345,15 @@ def run_study(spec, progress=True, executor=None, workers=None):
 def merge(spec, every, failures):
     """Assemble the point files into one Dataset (NaN and ``failed`` where a point failed)."""
     names = list(spec["disorder"])
+    model_names = [m for m in spec["models"] if m is not None]
     axes = spec["axes"]
-    shape = (len(names),) + tuple(len(v) for v in axes.values())
-    dims = ("disorder",) + tuple(dim_name(k) for k in axes)
-    sigma = np.full(shape + (len(CONTRIBUTIONS), 2, 2), np.nan)
-    alpha = np.full(shape + (len(CONTRIBUTIONS), 2, 2), np.nan)
-    conventional = np.full(shape + (2, 2), np.nan)
+    lead = ((len(model_names),) if model_names else ()) + (len(names),)
+    shape = lead + tuple(len(v) for v in axes.values())
+    dims = (("model",) if model_names else ()) + ("disorder",) + tuple(dim_name(k) for k in axes)
+    d = max(build_model(t).dim for t in spec["models"].values())
+    sigma = np.full(shape + (len(CONTRIBUTIONS), d, d), np.nan)
+    alpha = np.full(shape + (len(CONTRIBUTIONS), d, d), np.nan)
+    conventional = np.full(shape + (d, d), np.nan)
     dos = np.full(shape, np.nan)
     residual = np.full(shape, np.nan)
     failed = np.zeros(shape, dtype=bool)
@@ -330,7 +361,8 @@ def merge(spec, every, failures):
     first = None
     for job in every:
         c = job["coords"]
-        idx = (names.index(c["disorder"]),) + tuple(axes[k].index(c[k]) for k in axes)
+        idx = ((model_names.index(c["model"]),) if model_names else ()) + (names.index(c["disorder"]),) \
+            + tuple(axes[k].index(c[k]) for k in axes)
         path = Path(job["file"])
         if not path.exists():
             failed[idx] = True
@@ -343,7 +375,10 @@ def merge(spec, every, failures):
             dos[idx] = float(ds.density_of_states)
             residual[idx] = ds.attrs["solver_residual"]
             first = first or dict(ds.attrs)
-    coords = {"disorder": names, "contribution": list(CONTRIBUTIONS), "i": ["x", "y"], "j": ["x", "y"]}
+    xyz = ["x", "y", "z"][:d]
+    coords = {"disorder": names, "contribution": list(CONTRIBUTIONS), "i": xyz, "j": xyz}
+    if model_names:
+        coords["model"] = model_names
     coords.update({dim_name(k): np.asarray(v) for k, v in axes.items()})
     result = xr.Dataset(
         {
@@ -355,7 +390,7 @@ def merge(spec, every, failures):
                        "units": "[s]/(hbar temperature) (k_B = 1)"}),
             "sigma_conventional_intrinsic": (dims + ("i", "j"), conventional,
                                              {"units": "q*[s]/hbar (hbar = 1)"}),
-            "density_of_states": (dims, dos, {"units": "1/(energy*length^2)"}),
+            "density_of_states": (dims, dos, {"units": "1/(energy*length^D)"}),
             "solver_residual": (dims, residual),
             "failed": (dims, failed),
             "error": (dims, error.astype(str)),
@@ -363,13 +398,15 @@ def merge(spec, every, failures):
         coords=coords,
     )
     result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names])
+    if model_names:
+        result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names])
     first = first or {}
     result.attrs.update(
         study=spec["study"]["name"],
         units=first.get("units", ""),
         charge=first.get("charge", spec["transport"].get("charge", -1.0)),
         observable=first.get("observable", spec["transport"].get("observable", "sz")),
-        model=repr(build_model(spec["model"])),
+        model=repr(build_model(spec["model"])) if not model_names else "see model_repr",
         n_failed=int(failed.sum()),
         sweep_keys=json.dumps(list(axes)),
     )
