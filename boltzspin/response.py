@@ -40,7 +40,7 @@ from .disorder import Disorder
 from .errors import BoltzspinError, FermiSurfaceError, ModelError
 from .fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
 from .models import MassiveDirac, Rashba, check_model, resolve_observable
-from .scattering import SPARSE_TOL, scattering
+from .scattering import SPARSE_TOL, check_disorder, scattering
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "CONTRIBUTIONS", "UNITS"]
 
@@ -146,7 +146,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         raise FermiSurfaceError(
             f"the Fermi-sea integrals are not converged at mu={mu}: error estimate {error:.3g} "
             f"against values up to {np.abs(value).max():.3g} (sharp angular structure or an "
-            "unresolved band-edge region). Increase n_points (more rays) or pass k_max."
+            "unresolved band-edge region). Increase n_points ("
+            + ("a finer k-grid)." if uses_grid(model) else "more rays) or pass k_max.")
         )
     info["fermi_sea_error_estimate"] = float(error)
     result = (fs, value, info)
@@ -288,6 +289,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     q = float(charge)
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
+    check_disorder(model, disorder, s_matrix)
     fs, sea_value, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed,
                                              sea_order, radial_samples)
     sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))

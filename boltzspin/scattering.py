@@ -328,6 +328,52 @@ def _choose(method, channel, k, sparse_tol):
     return "dense" if len(k) <= DENSE_LIMIT else "onthefly"
 
 
+def _check_positions(model, s_matrix, disorder):
+    r"""Impurity matrices and the observable must act within one orbital position.
+
+    boltzspin uses the impurity-centred ``U(q)`` of THEORY.md section 4 with
+    lattice eigenvectors in the convention-I Bloch sum (orbital positions in the
+    phases).  An impurity acting on orbitals at one position ``tau`` is then
+    centred on that position, and the coordinate shifts measure the electron's
+    position from it.  (Putting the impurity at the cell origin instead would
+    multiply ``V`` by ``exp(-i q.tau)`` and shift ``dr^s_{l'l}`` by
+    ``(s_l' - s_l) tau``: the s-weighted shift depends on the impurity's
+    reference point whenever scattering changes ``s``.)  An impurity spread over
+    orbitals at several positions has no unique centre, so it is refused: give
+    one species per site.  Site impurities of on-site energy ``eps`` in a cell
+    of area ``A_c`` have ``strength = eps * A_c``.
+    """
+    tau = getattr(model, "positions", None)
+    if tau is None:
+        return
+    tau_cart = np.asarray(tau, dtype=float) @ np.asarray(model.lattice_vectors, dtype=float)  # (n, D)
+    apart = np.any(np.abs(tau_cart[:, None, :] - tau_cart[None, :, :]) > 1e-12, axis=-1)
+    if not np.any(apart):
+        return
+    if np.any(apart & (np.abs(s_matrix) > 0)):
+        raise DisorderError(
+            "the observable couples orbitals at different positions; with orbital positions "
+            "its current is not defined here. Use an observable acting within each site."
+        )
+    for ch in disorder.channels(model):
+        if ch.function is not None:
+            continue  # a user U(q) is taken as given (centred where the user centred it)
+        active = np.any(np.abs(np.asarray(ch.matrix)) > 0, axis=0) | np.any(np.abs(np.asarray(ch.matrix)) > 0, axis=1)
+        if np.any(apart[np.ix_(active, active)]):
+            raise DisorderError(
+                f"{ch.label} acts on orbitals at different positions of {model!r}, so the impurity "
+                "has no unique centre. Give one species per site, e.g. DeltaCorrelated(density, "
+                "strength, matrix=P_site) with P_site the projector on that site's orbitals."
+            )
+
+
+def check_disorder(model, disorder, s_matrix):
+    """Refuse disorder the model's geometry cannot take, before any expensive work."""
+    _check_positions(model, s_matrix, disorder)
+    for ch in disorder.channels(model):
+        _check_geometry(ch, model)
+
+
 def _check_geometry(channel, model):
     """Profiles that the model's geometry cannot take raise before any work."""
     builtin_q = channel.function is None and channel.kind != PROFILE_CONSTANT
@@ -371,6 +417,7 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
         w=np.ascontiguousarray(fs.weight),
         s=np.ascontiguousarray(np.take_along_axis(expectation(es, s_matrix), band[:, None], axis=1)[:, 0]),
     )
+    _check_positions(model, s_matrix, disorder)
     dip = np.take_along_axis(s_dipole(es, s_matrix), band[:, None, None], axis=1)[:, 0, :]
     ys = np.zeros((n_pts, dim))
     ysj = np.zeros((n_pts, dim))
