@@ -20,17 +20,32 @@ from .errors import (
     ModelError,
     SolverError,
 )
+from .equilibrium import equilibrium_current, magnetization
 from .models import KPModel, MassiveDirac, Rashba
 from .response import CONTRIBUTIONS, transport
+from .tight_binding import LatticeRashba, QiWuZhang, Rashba3D, TightBinding, from_pythtb, from_tbmodels
+from .wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
 
 __version__ = "0.1.0"
 
 __all__ = [
     "transport",
+    "magnetization",
+    "equilibrium_current",
     "CONTRIBUTIONS",
     "Rashba",
     "MassiveDirac",
     "KPModel",
+    "TightBinding",
+    "LatticeRashba",
+    "QiWuZhang",
+    "Rashba3D",
+    "from_pythtb",
+    "from_tbmodels",
+    "read_hr_dat",
+    "read_tb_dat",
+    "write_hr_dat",
+    "write_tb_dat",
     "DeltaCorrelated",
     "GaussianCorrelated",
     "MagneticImpurities",

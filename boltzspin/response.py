@@ -40,6 +40,7 @@ from .disorder import Disorder
 from .errors import BoltzspinError, FermiSurfaceError, ModelError
 from .fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
 from .models import MassiveDirac, Rashba, check_model, resolve_observable
+from .tight_binding import TightBinding
 from .scattering import SPARSE_TOL, check_disorder, scattering
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "CONTRIBUTIONS", "UNITS"]
@@ -103,7 +104,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
            tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
-    cacheable = type(model) in (Rashba, MassiveDirac)  # user callables may read mutable state
+    cacheable = isinstance(model, (Rashba, MassiveDirac, TightBinding))  # user callables may read mutable state
     if cacheable and key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
 

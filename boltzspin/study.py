@@ -68,12 +68,19 @@ import xarray as xr
 
 from . import disorder as disorder_module
 from . import models as models_module
+from . import tight_binding
 from .errors import BoltzspinError
 from .response import CONTRIBUTIONS, transport
 
 __all__ = ["load_study", "run_study", "build_model", "build_disorder", "StudyError", "make_figure"]
 
-MODEL_TYPES = {"Rashba": models_module.Rashba, "MassiveDirac": models_module.MassiveDirac}
+MODEL_TYPES = {
+    "Rashba": models_module.Rashba,
+    "MassiveDirac": models_module.MassiveDirac,
+    "LatticeRashba": tight_binding.LatticeRashba,
+    "QiWuZhang": tight_binding.QiWuZhang,
+    "Rashba3D": tight_binding.Rashba3D,
+}
 DISORDER_TYPES = {
     name: getattr(disorder_module, name)
     for name in ("DeltaCorrelated", "GaussianCorrelated", "MagneticImpurities", "ScreenedCoulomb")

@@ -240,3 +240,50 @@ def test_shipped_studies_are_valid():
         spec = study.load_study(path)
         assert spec["study"].get("figure_script"), path
         assert (path.parent / spec["study"]["figure_script"]).exists(), path
+
+
+NAMED_MODELS = """
+[study]
+name = "named"
+output = "{out}/named.nc"
+
+[model.continuum]
+type = "Rashba"
+mass = 0.5
+alpha = 0.3
+exchange = [0.0, 0.0, 0.0]
+
+[model.lattice]
+type = "LatticeRashba"
+hopping = 1.0
+alpha = 0.3
+exchange = [0.0, 0.0, 0.0]
+
+[transport]
+observable = "sz"
+n_points = 64
+
+[sweep]
+mu = [0.1, 0.3]
+"model.exchange.2" = [0.0, 0.05]
+"model.lattice.alpha" = [0.3]
+
+[disorder.delta]
+type = "DeltaCorrelated"
+density = 0.01
+strength = 1.0
+"""
+
+
+def test_named_models_become_a_dimension(tmp_path):
+    path = tmp_path / "named.toml"
+    path.write_text(NAMED_MODELS.format(out=tmp_path))
+    ds = study.run_study(study.load_study(path), progress=False, executor="serial")
+    assert ds.sigma.dims[:2] == ("model", "disorder")
+    assert list(ds.model.values) == ["continuum", "lattice"]
+    assert "LatticeRashba" in str(ds.model_repr.sel(model="lattice").values)
+    # model.exchange.2 reached both models: h_z = 0.05 breaks the null result in both
+    total = ds.sigma.sel(contribution="total", i="x", j="y", disorder="delta", model_lattice_alpha=0.3)
+    assert np.all(np.abs(total.sel(model_exchange_2=0.0)) < 1e-12)
+    assert np.all(np.abs(total.sel(model_exchange_2=0.05)) > 1e-3)
+    np.testing.assert_allclose(total.sel(model="lattice"), total.sel(model="continuum"), rtol=0.05, atol=1e-12)
