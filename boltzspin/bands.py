@@ -37,6 +37,7 @@ __all__ = [
     "expectation_gradient",
     "torque_dipole",
     "conventional_current",
+    "s_orbital_moment_parts",
 ]
 
 #: Relative band splitting below which two bands count as degenerate.
@@ -264,14 +265,13 @@ def conventional_berry_curvature(es, op):
     return -2 * t.imag
 
 
-def s_orbital_moment(es, op):
-    r"""s orbital moment ``m^s_n`` of the letter's Eq. (6).
+def s_orbital_moment_parts(es, op):
+    r"""The two parts of the s orbital moment (letter Eq. 6 / Eq. 8).
 
-    .. math:: m^s_n = \tfrac12\mathrm{Re}\sum_{m\neq n} A_{nm}\times(J^s)_{mn}
-                      + \tfrac12 d^s_n\times v_n
-
-    Returns the z component, shape ``(..., n)``, in 2D and the vector,
-    ``(..., n, 3)``, in 3D.  Units: [s] x length x velocity.
+    ``self_rotation`` :math:`\tfrac12\mathrm{Re}\sum_{m\neq n} A_{nm}\times(J^s)_{mn}`
+    (circulation of the conventional current about the wave-packet centre) and
+    ``moving_dipole`` :math:`\tfrac12 d^s_n\times v_n` (a travelling s-dipole).
+    Each is the z component ``(..., n)`` in 2D and a vector ``(..., n, 3)`` in 3D.
     """
     g = es.inverse_gaps()
     a = -1j * es.velocity * g[..., None, :, :]
@@ -280,13 +280,31 @@ def s_orbital_moment(es, op):
     c = np.einsum("...inm,...jmn->...nij", a, js).real
     d = s_dipole(es, op)
     v = es.band_velocity
-    t = 0.5 * c + 0.5 * d[..., :, None] * v[..., None, :]
-    if es.k.shape[-1] == 2:
+    return _cross(0.5 * c, es.k.shape[-1]), _cross(0.5 * d[..., :, None] * v[..., None, :], es.k.shape[-1])
+
+
+def _cross(t, dim):
+    """Antisymmetric part ``t_ij - t_ji`` as the z component (2D) or the axial vector (3D)."""
+    if dim == 2:
         return t[..., 0, 1] - t[..., 1, 0]
     return np.stack(
         [t[..., 1, 2] - t[..., 2, 1], t[..., 2, 0] - t[..., 0, 2], t[..., 0, 1] - t[..., 1, 0]],
         axis=-1,
     )
+
+
+def s_orbital_moment(es, op):
+    r"""s orbital moment ``m^s_n`` of the letter's Eq. (6).
+
+    .. math:: m^s_n = \tfrac12\mathrm{Re}\sum_{m\neq n} A_{nm}\times(J^s)_{mn}
+                      + \tfrac12 d^s_n\times v_n
+
+    Returns the z component, shape ``(..., n)``, in 2D and the vector,
+    ``(..., n, 3)``, in 3D.  Units: [s] x length x velocity.  The two terms are
+    :func:`s_orbital_moment_parts`.
+    """
+    self_rotation, moving_dipole = s_orbital_moment_parts(es, op)
+    return self_rotation + moving_dipole
 
 
 def interband_derivative(es, bands):

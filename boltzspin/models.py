@@ -345,13 +345,16 @@ def check_hermitian(h, what, rtol=HERMITIAN_RTOL):
 def resolve_observable(model, observable, charge):
     """The Hermitian matrix ``s`` for an observable specification.
 
-    ``"charge"`` gives ``charge * identity`` (the ordinary charge current),
+    ``"charge"`` gives ``charge * identity`` (the ordinary charge current), or
+    ``charge * model.charge_operator`` when the model defines one (BdG: ``tau_z``),
     a string names one of ``model.operators``, an ``(n, n)`` array is used as
     given.  Returns ``(matrix, label)``.
     """
     n = model.n_bands
     if isinstance(observable, str):
         if observable == "charge":
+            if hasattr(model, "charge_operator"):  # Bogoliubov quasiparticles: q tau_z
+                return charge * np.asarray(model.charge_operator, dtype=complex), "charge (q tau_z)"
             return charge * np.eye(n, dtype=complex), "charge"
         if observable not in model.operators:
             raise ModelError(

@@ -377,3 +377,24 @@ def from_tbmodels(model, operators=None):
     if not table:
         table[(0,) * dim] = np.zeros((size, size), complex)
     return TightBinding(model.uc, table, np.asarray(model.pos, float), operators, name="tbmodels")
+
+
+class SquareLattice(TightBinding):
+    r"""One spin-degenerate band on the square lattice (lattice constant 1).
+
+    .. math:: e(k) = -2t(\cos k_x + \cos k_y)
+
+    Geometrically trivial (one band): the normal state of the BdG checks.
+    """
+
+    def __init__(self, hopping=1.0):
+        self.hopping = _finite_real("hopping", hopping)
+        if self.hopping == 0:
+            raise ModelError("hopping must be nonzero")
+        table = {(0, 0): np.zeros((1, 1), dtype=complex)}
+        _add_harmonic(table, 2, 0, cos=-2 * self.hopping * np.eye(1))
+        _add_harmonic(table, 2, 1, cos=-2 * self.hopping * np.eye(1))
+        super().__init__(np.eye(2), table, name="SquareLattice")
+
+    def __repr__(self):
+        return f"SquareLattice(hopping={self.hopping!r})"

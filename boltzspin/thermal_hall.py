@@ -1,0 +1,76 @@
+r"""Intrinsic thermal Hall conductivity of (quasi)particles from the Berry curvature.
+
+.. math::
+
+    \kappa_{xy} = \frac{w}{T}\int d\epsilon\,(\epsilon-\mu)^2\,(-f_0'(\epsilon))\,
+                  \sigma^{N}_{xy}(\epsilon),\qquad
+    \sigma^{N}_{xy}(\epsilon) = -\sum_n\int[dk]\,\Theta(\epsilon - e_n)\,\Omega^{xy}_n,
+
+with ``sigma^N`` the particle-number (``q = 1``, ``s = 1``) Hall conductivity
+of the states below ``epsilon`` and ``w`` the Nambu weight (1/2 for a doubled BdG
+basis, :attr:`boltzspin.superconductivity.BdG.nambu_weight`; 1 otherwise).
+``J^Q_x = kappa_xy (-d_y T)``; hbar = 1, k_B = 1.  With a gap at ``mu``,
+``kappa_xy / T -> (pi^2/3) sigma^N_xy(mu) = C pi / 6`` for Chern number ``C``
+(``sigma^N = C / (2 pi)``): the quantum of thermal conductance ``pi k_B^2 T / (6 hbar)``
+per unit of ``C`` (Qin, Niu and Shi, PRL 107, 236601 (2011); for chiral d + id,
+``C = 2``: Senthil, Marston and Fisher, PRB 60, 4245 (1999)).  The Fermi window is
+sampled like :func:`boltzspin.response.fermi_window`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import xarray as xr
+
+from .bands import berry_curvature
+from .brillouin import grid_sea_integral, uses_grid
+from .errors import ModelError
+from .fermi import fermi_sea_integral, scan_rays
+from .models import check_model
+from .response import ENERGY_STEP, fermi_window
+
+__all__ = ["thermal_hall"]
+
+
+def particle_hall(model, energy, n_points=128, k_max=None):
+    """``sigma^N_xy(energy) = -sum_n int [dk] Theta(energy - e_n) Omega_n``; returns (value, error)."""
+    def integrand(es):
+        return berry_curvature(es)[..., 0, 1]
+
+    if uses_grid(model):
+        value, error = grid_sea_integral(model, energy, integrand, n_points, k_max=k_max)
+    else:
+        scan = scan_rays(model, energy, n_points, np.zeros(2), k_max)
+        value, error = fermi_sea_integral(model, energy, integrand, scan=scan)
+    return -float(value), float(error)
+
+
+def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_step=ENERGY_STEP):
+    """Intrinsic ``kappa_xy`` of a 2D model at chemical potential ``mu`` (BdG: ``mu = 0``).
+
+    Returns an :class:`xarray.Dataset` with ``kappa_xy``, ``kappa_xy_over_T`` and the
+    quantum ``pi/6`` for comparison; attrs record the quadrature error (largest
+    over the window energies).
+    """
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not np.isfinite(temperature) or temperature <= 0:
+        raise ModelError(f"temperature={temperature!r} must be a finite number > 0 (k_B = 1)")
+    check_model(model)
+    if model.dim != 2:
+        raise ModelError("thermal_hall is implemented for 2D models")
+    weight = float(getattr(model, "nambu_weight", 1.0))
+    energies, weights, x = fermi_window(float(mu), float(temperature), energy_step)
+    values = [particle_hall(model, float(e), n_points, k_max) for e in energies]
+    sigma = np.array([v for v, _ in values])
+    kappa = weight * float(temperature) * float(np.sum(weights * x**2 * sigma))
+    ds = xr.Dataset({
+        "kappa_xy": ((), kappa, {"long_name": "thermal Hall conductivity, J^Q_x = kappa_xy (-dT/dy)",
+                                 "units": "k_B^2 T / hbar (hbar = k_B = 1)"}),
+        "kappa_xy_over_T": ((), kappa / float(temperature), {"units": "k_B^2/hbar (hbar = k_B = 1)"}),
+        "thermal_quantum": ((), np.pi / 6, {"long_name": "pi k_B^2 / (6 hbar): kappa/T per unit Chern number"}),
+    })
+    ds.attrs.update(model=repr(model), mu=float(mu), temperature=float(temperature), nambu_weight=weight,
+                    fermi_sea_error_estimate=max(e for _, e in values), n_energies=len(energies))
+    return ds
