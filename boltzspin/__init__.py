@@ -23,7 +23,10 @@ from .errors import (
 from .equilibrium import equilibrium_current, magnetization
 from .models import KPModel, MassiveDirac, Rashba
 from .response import CONTRIBUTIONS, transport
-from .tight_binding import LatticeRashba, QiWuZhang, Rashba3D, TightBinding, from_pythtb, from_tbmodels
+from .superconductivity import BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave
+from .thermal_hall import thermal_hall
+from .tight_binding import (LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding, from_pythtb,
+                            from_tbmodels)
 from .wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
 
 __version__ = "0.1.0"
@@ -37,6 +40,14 @@ __all__ = [
     "MassiveDirac",
     "KPModel",
     "TightBinding",
+    "SquareLattice",
+    "BdG",
+    "SWave",
+    "DWave",
+    "ChiralD",
+    "ChiralP",
+    "CustomPairing",
+    "thermal_hall",
     "LatticeRashba",
     "QiWuZhang",
     "Rashba3D",

@@ -196,6 +196,9 @@ class BdG(Model):
         self.dim, self.n_bands = normal.dim, 2 * n
         tau_z = np.diag([1.0] * n + [-1.0] * n).astype(complex)
         self.charge_operator = self.nambu_weight * tau_z
+        #: Bogoliubov band index (n, sigma) of each eigh-ordered band: the lower half are the
+        #: sigma = -1 partners (mirrored), the upper half sigma = +1 (exact where |E| > 0 orders them).
+        self.band_labels = [(n - 1 - i, -1) for i in range(n)] + [(i, +1) for i in range(n)]
         if getattr(normal, "periodic", False):
             self.periodic = True
             self.lattice_vectors = normal.lattice_vectors
