@@ -41,7 +41,7 @@ from .errors import ModelError
 from .models import Model, _as_k, _finite_real, check_model, fourth_order_derivative
 
 __all__ = ["BdG", "Pairing", "SWave", "DWave", "ChiralD", "ChiralP", "CustomPairing",
-           "charge_dipole_one_band"]
+           "charge_dipole_one_band", "berry_curvature_one_band"]
 
 SIGMA_Y = np.array([[0, -1j], [1j, 0]])
 
@@ -259,3 +259,27 @@ def charge_dipole_one_band(model, k, charge=-1.0):
     rho = np.stack([-xi / big_e, xi / big_e], axis=-1)
     d = -0.5 * float(charge) * (1 - rho[..., None] ** 2) * grad_theta[..., None, :]
     return rho, d
+
+
+def berry_curvature_one_band(model, k):
+    r"""Pairing-induced Berry curvature of a geometrically trivial band (reduced basis, 2D).
+
+    .. math:: \Omega_\sigma = -\frac{\sigma}{2}\,\partial_k\rho\times\partial_k\theta,
+              \qquad \rho = \xi/E,\ \theta = \arg\Delta
+
+    (the letter, before its Eq. 10).  It equals the general Berry curvature of
+    :func:`boltzspin.bands.berry_curvature` (tested).  Returns ``(..., 2)``, lower band first.
+    """
+    if model.normal.n_bands != 1 or model.dim != 2:
+        raise ModelError("berry_curvature_one_band needs the reduced (one-band) Nambu basis in 2D")
+    k = _as_k(k, model.dim)
+    xi = np.real(np.asarray(model.normal.hamiltonian(k))[..., 0, 0]) - model.chemical_potential
+    v = np.real(np.asarray(model.normal.velocity(k))[..., :, 0, 0])  # d xi/dk
+    delta, grad = model.pairing.gap(k), model.pairing.gradient(k)
+    mod2 = np.abs(delta) ** 2
+    big_e = np.sqrt(xi**2 + mod2)
+    grad_theta = np.imag(np.conj(delta)[..., None] * grad) / mod2[..., None]
+    grad_mod2 = 2 * np.real(np.conj(delta)[..., None] * grad)
+    grad_rho = v / big_e[..., None] - xi[..., None] * (2 * xi[..., None] * v + grad_mod2) / (2 * big_e[..., None] ** 3)
+    cross = grad_rho[..., 0] * grad_theta[..., 1] - grad_rho[..., 1] * grad_theta[..., 0]
+    return np.stack([0.5 * cross, -0.5 * cross], axis=-1)

@@ -6,8 +6,9 @@ import pytest
 import boltzspin as bs
 from boltzspin.bands import eigensystem, expectation, s_dipole, s_orbital_moment_parts
 from boltzspin.models import check_model, fourth_order_derivative
+from boltzspin.bands import berry_curvature
 from boltzspin.superconductivity import (BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave,
-                                         charge_dipole_one_band)
+                                         berry_curvature_one_band, charge_dipole_one_band)
 from boltzspin.thermal_hall import thermal_hall
 from boltzspin.tight_binding import LatticeRashba, SquareLattice
 
@@ -53,6 +54,15 @@ def test_charge_dipole_equation_9_equals_the_general_s_dipole(pairing):
     np.testing.assert_allclose(expectation(es, model.charge_operator), rho, atol=1e-13)
     np.testing.assert_allclose(s_dipole(es, Q * model.charge_operator), d, atol=1e-7)
     assert np.abs(d).max() > 1e-3
+
+
+@pytest.mark.parametrize("pairing", [ChiralD(0.3), ChiralP(0.2, chirality=-1)])
+def test_pairing_berry_curvature_of_a_trivial_band(pairing):
+    """Letter: Omega_sigma = -sigma d rho x d theta / 2 comes from the pairing alone."""
+    model = BdG(SquareLattice(1.0), pairing, chemical_potential=-1.0)
+    general = berry_curvature(eigensystem(model, K))[..., 0, 1]
+    np.testing.assert_allclose(berry_curvature_one_band(model, K), general, atol=1e-12)
+    assert np.abs(general).max() > 1e-2
 
 
 def test_self_rotation_vanishes_for_a_trivial_particle_hole_symmetric_band():
