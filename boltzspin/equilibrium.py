@@ -84,7 +84,8 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
     parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order, n_grid)
              for e in energies]
     local, global_, total = np.sum([w * p[0] for w, p in zip(weights, parts)], axis=0)
-    error = np.max([p[1] for p in parts], axis=0)
+    # the window average's error is bounded by the weighted sum of the energies' errors
+    error = np.tensordot(weights, np.array([p[1] for p in parts]), axes=(0, 0))
     units = "[s] x energy (per area, hbar = 1, k_B = 1)"
     ds = xr.Dataset({
         "magnetization": ((), total, {"long_name": "s orbital magnetization M^s_z", "units": units}),
@@ -165,7 +166,7 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
         values.append(v)
         errors.append(err)
     conv, tau = np.tensordot(weights, np.array(values), axes=(0, 0))
-    error = np.max(errors, axis=0)
+    error = np.tensordot(weights, np.array(errors), axes=(0, 0))  # weighted, like the values
     axes = ["x", "y", "z"][:d]
     units = "[s] x velocity / length^(D-1) (hbar = 1)"
     ds = xr.Dataset(

@@ -224,7 +224,8 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         energy_step=float(energy_step),
         state="finite temperature: " + ", ".join(sorted({p.attrs["state"] for p in parts})),
         solver_residual=max(p.attrs["solver_residual"] for p in parts),
-        fermi_sea_error_estimate=max(p.attrs["fermi_sea_error_estimate"] for p in parts),
+        # the errors of a Fermi-window average add with the window weights
+        fermi_sea_error_estimate=float(np.dot(weights, [p.attrs["fermi_sea_error_estimate"] for p in parts])),
         **({"fermi_surface_error_estimate": max(p.attrs["fermi_surface_error_estimate"] for p in parts)}
            if "fermi_surface_error_estimate" in parts[0].attrs else {}),
         n_fermi_points=max(p.attrs["n_fermi_points"] for p in parts),

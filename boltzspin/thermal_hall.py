@@ -51,8 +51,8 @@ def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_ste
     """Intrinsic ``kappa_xy`` of a 2D model at chemical potential ``mu`` (BdG: ``mu = 0``).
 
     Returns an :class:`xarray.Dataset` with ``kappa_xy``, ``kappa_xy_over_T`` and the
-    quantum ``pi/6`` for comparison; attrs record the quadrature error (largest
-    over the window energies).
+    quantum ``pi/6`` for comparison; ``attrs["kappa_error_estimate"]`` propagates the
+    Fermi-sea error estimates through the window weights.
     """
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
             or not np.isfinite(temperature) or temperature <= 0:
@@ -72,5 +72,7 @@ def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_ste
         "thermal_quantum": ((), np.pi / 6, {"long_name": "pi k_B^2 / (6 hbar): kappa/T per unit Chern number"}),
     })
     ds.attrs.update(model=repr(model), mu=float(mu), temperature=float(temperature), nambu_weight=weight,
-                    fermi_sea_error_estimate=max(e for _, e in values), n_energies=len(energies))
+                    kappa_error_estimate=weight * float(temperature) * float(
+                        np.sum(weights * x**2 * np.array([e for _, e in values]))),
+                    n_energies=len(energies))
     return ds

@@ -287,3 +287,188 @@ def test_named_models_become_a_dimension(tmp_path):
     assert np.all(np.abs(total.sel(model_exchange_2=0.0)) < 1e-12)
     assert np.all(np.abs(total.sel(model_exchange_2=0.05)) > 1e-3)
     np.testing.assert_allclose(total.sel(model="lattice"), total.sel(model="continuum"), rtol=0.05, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# magnetization studies: [study] quantity = "magnetization", nested model tables (BdG)
+
+MAGNETIZATION = """
+[study]
+name = "chiral"
+quantity = "magnetization"
+output = "{out}/chiral.nc"
+
+[model]
+type = "BdG"
+chemical_potential = -1.0
+normal = {{ type = "SquareLattice", hopping = 1.0 }}
+pairing = {{ type = "ChiralD", delta = 0.3 }}
+
+[magnetization]
+mu = 0.0
+observable = "charge"
+charge = -1.0
+n_grid = 32
+energy_step = 0.5
+
+[sweep]
+"model.chemical_potential" = [-1.0, -0.5]
+temperature = [0.0, 0.05]
+"""
+
+
+@pytest.fixture(scope="module")
+def chiral(tmp_path_factory):
+    """A tiny chiral d + id study (4 points), run once for the tests that only read it."""
+    out = tmp_path_factory.mktemp("chiral")
+    path = out / "chiral.toml"
+    path.write_text(MAGNETIZATION.format(out=out))
+    spec = study.load_study(path)
+    return path, spec, study.run_study(spec, progress=False, executor="serial")
+
+
+def test_magnetization_study_of_a_trivial_band_vanishes(chiral):
+    _, _, ds = chiral
+    assert ds.magnetization.dims == ("model_chemical_potential", "temperature")
+    assert "disorder" not in ds.dims and "sigma" not in ds
+    np.testing.assert_allclose(ds.model_chemical_potential.values, [-1.0, -0.5])
+    np.testing.assert_allclose(ds.temperature.values, [0.0, 0.05])
+    assert not ds.failed.any() and ds.attrs["n_failed"] == 0 and ds.attrs["quantity"] == "magnetization"
+    assert ds.attrs["charge"] == -1.0 and "tau_z" in ds.attrs["observable"] and "temperature" not in ds.attrs
+    np.testing.assert_allclose(ds.magnetization, ds["local"] + ds["global"], rtol=1e-12, atol=1e-15)
+    for name in ("fermi_sea_error_estimate", "local_error_estimate", "global_error_estimate"):
+        assert ds[name].dims == ds.magnetization.dims and np.all(np.isfinite(ds[name]))
+    # one geometrically trivial normal band: the local and global circuits cancel, M = 0 (the letter)
+    local = np.abs(ds["local"].values)
+    assert np.all(local > 1e-3)
+    tolerance = np.maximum(10 * ds.fermi_sea_error_estimate.values, 1e-6 * local)
+    assert np.all(np.abs(ds.magnetization.values) <= tolerance)
+    assert np.all(np.abs(ds.magnetization.values) < 0.01 * local)  # a cancellation to 1 % even at n_grid = 32
+    assert "chemical_potential=-0.5" in str(ds.point_model.sel(model_chemical_potential=-0.5, temperature=0.0).item())
+    # the CLI table of a result without sigma
+    table = study.format_table(ds)
+    assert "magnetization" in table and "fermi_sea_err" in table and len(table.splitlines()) == 2 + 4
+
+
+def test_magnetization_study_resumes_only_the_missing_point(chiral, monkeypatch):
+    path, spec, before = chiral
+    files = sorted(Path(j["file"]) for j in study.jobs(spec))
+    assert len(files) == 4 and all(f.exists() for f in files)
+    lost = next(j for j in study.jobs(spec) if j["coords"]["temperature"] == 0.0)
+    Path(lost["file"]).unlink()
+    calls = []
+    real = study.compute_point
+
+    def counting(job, threads=None):
+        calls.append(job["file"])
+        return real(job, threads)
+
+    monkeypatch.setattr(study, "compute_point", counting)
+    after = study.run_study(study.load_study(path), progress=False, executor="serial")
+    assert calls == [lost["file"]]
+    xr.testing.assert_identical(after, before)
+
+
+def test_nested_sweep_override_reaches_the_pairing(chiral, tmp_path):
+    path = tmp_path / "delta.toml"
+    text = chiral[0].read_text().replace(str(chiral[0].parent), str(tmp_path))
+    path.write_text(text.replace('temperature = [0.0, 0.05]', '"model.pairing.delta" = [0.2, 0.3]')
+                    .replace("[magnetization]", "[magnetization]\ntemperature = 0.0")
+                    .replace("n_grid = 32", "n_grid = 64"))  # T = 0: cheap
+    spec = study.load_study(path)
+    assert {j["model"]["pairing"]["delta"] for j in study.jobs(spec)} == {0.2, 0.3}
+    assert all(j["model"]["normal"] == {"type": "SquareLattice", "hopping": 1.0} for j in study.jobs(spec))
+    ds = study.run_study(spec, progress=False, executor="serial")
+    assert ds.magnetization.dims == ("model_chemical_potential", "model_pairing_delta")
+    for delta in (0.2, 0.3):
+        reprs = ds.point_model.sel(model_pairing_delta=delta).values
+        assert all(f"ChiralD(delta={delta}," in str(r) for r in reprs)
+    # a larger gap changes both circuits; they still cancel
+    assert not np.allclose(ds["local"].sel(model_pairing_delta=0.2), ds["local"].sel(model_pairing_delta=0.3))
+    tolerance = np.maximum(10 * ds.fermi_sea_error_estimate, 1e-6 * np.abs(ds["local"]))
+    assert np.all(np.abs(ds.magnetization) <= tolerance)
+
+
+NAMED_BDG = """
+[study]
+name = "named_bdg"
+quantity = "magnetization"
+output = "{out}/named_bdg.nc"
+
+[model.trivial]
+type = "BdG"
+chemical_potential = -1.0
+normal = {{ type = "SquareLattice", hopping = 1.0 }}
+pairing = {{ type = "ChiralD", delta = 0.3 }}
+
+[model.rashba]
+type = "BdG"
+chemical_potential = -1.0
+normal = {{ type = "LatticeRashba", hopping = 1.0, alpha = 0.5, exchange = [0.0, 0.0, 0.0] }}
+pairing = {{ type = "ChiralD", delta = 0.3 }}
+
+[magnetization]
+mu = 0.0
+observable = "charge"
+n_grid = 32
+
+[sweep]
+"model.chemical_potential" = [-2.0]
+"model.rashba.normal.exchange.2" = [0.0, 0.3]
+"""
+
+
+def test_named_nested_models_become_a_dimension(tmp_path):
+    path = tmp_path / "named_bdg.toml"
+    path.write_text(NAMED_BDG.format(out=tmp_path))
+    spec = study.load_study(path)
+    jobs = study.jobs(spec)
+    assert [j["model"]["normal"].get("exchange") for j in jobs if j["coords"]["model"] == "rashba"] \
+        == [[0.0, 0.0, 0.0], [0.0, 0.0, 0.3]]
+    assert all("exchange" not in j["model"]["normal"] for j in jobs if j["coords"]["model"] == "trivial")
+    ds = study.run_study(spec, progress=False, executor="serial")
+    assert ds.magnetization.dims == ("model", "model_chemical_potential", "model_rashba_normal_exchange_2")
+    assert list(ds.model.values) == ["trivial", "rashba"] and not ds.failed.any()
+    assert "LatticeRashba" in str(ds.model_repr.sel(model="rashba").item())
+    magnetized = ds.point_model.sel(model="rashba", model_rashba_normal_exchange_2=0.3).item()
+    assert "exchange=(0.0, 0.0, 0.3)" in str(magnetized)
+    np.testing.assert_allclose(ds.magnetization, ds["local"] + ds["global"], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda s: s.replace('type = "ChiralD"', 'type = "ChiralF"'), r"'ChiralF' in \[model.pairing\]"),
+        (lambda s: s.replace('type = "SquareLattice"', 'type = "Square"'), r"'Square' in \[model.normal\]"),
+        (lambda s: s.replace("hopping = 1.0 }", "hopping = 1.0, spin = 2 }"), r"bad arguments.*model.normal"),
+        (lambda s: s.replace('type = "ChiralD", delta = 0.3', 'type = "ChiralD", delta = 0.3, chirality = 2'),
+         r"bad arguments for pairing 'ChiralD' in \[model.pairing\]"),
+        (lambda s: s.replace('quantity = "magnetization"', 'quantity = "entropy"'), "quantity"),
+        (lambda s: s + '\n[disorder.delta]\ntype = "DeltaCorrelated"\ndensity = 0.01\nstrength = 1.0\n',
+         r"takes no disorder; remove \[disorder\]"),
+        (lambda s: s.replace("[magnetization]", "[transport]"), r"go in \[magnetization\], not \[transport\]"),
+        (lambda s: s.replace("mu = 0.0\n", ""), r"give mu in \[magnetization\]"),
+        (lambda s: s.replace("n_grid = 32", "n_points = 32"), r"bad keyword.*n_points"),
+        (lambda s: s.replace("temperature =", '"disorder.density" = [0.01]\ntemperature ='), "takes no disorder"),
+        (lambda s: s.replace('"model.chemical_potential"', '"model.pairing.delta.1"'), "pairing.delta.1"),
+        (lambda s: s.replace('"model.chemical_potential"', '"model.exchange.2"'), "'exchange' is not given"),
+    ],
+)
+def test_bad_magnetization_study_files_are_rejected(tmp_path, mutate, match):
+    path = tmp_path / "bad.toml"
+    path.write_text(mutate(MAGNETIZATION.format(out=tmp_path)))
+    with pytest.raises(study.StudyError, match=match):
+        study.load_study(path)
+
+
+def test_failed_magnetization_point_is_recorded_not_fatal(tmp_path):
+    path = tmp_path / "bad_t.toml"
+    text = MAGNETIZATION.format(out=tmp_path)
+    path.write_text(text.replace("temperature = [0.0, 0.05]", "temperature = [-0.1, 0.0]"))  # T < 0 fails
+    ds = study.run_study(study.load_study(path), progress=False, executor="serial")
+    bad, good = ds.sel(temperature=-0.1), ds.sel(temperature=0.0)
+    assert bad.failed.all() and ds.attrs["n_failed"] == 2
+    assert all("ModelError" in str(e) and "temperature" in str(e) for e in bad.error.values)
+    assert np.isnan(bad.magnetization).all() and np.isnan(bad.fermi_sea_error_estimate).all()
+    assert not good.failed.any() and np.isfinite(good.magnetization).all()
+    assert "tau_z" in ds.attrs["observable"] and ds.attrs["units"]
