@@ -465,10 +465,13 @@ def run_study(spec, progress=True, executor=None, workers=None):
     return result
 
 
+#: Point attributes that become per-point variables of the merged Dataset (with every
+#: ``*_error_estimate``): diagnostics that differ from point to point.
+PER_POINT_ATTRS = ("solver_residual", "solver_iterations", "n_fermi_points")
+
+
 def merge(spec, every, failures):
     """Assemble the point files into one Dataset (NaN and ``failed`` where a point failed)."""
-    if spec.get("quantity", "transport") == "transport":
-        return _merge_transport(spec, every, failures)
     return _merge_points(spec, every, failures)
 
 
@@ -481,14 +484,17 @@ def _merge_points(spec, every, failures):
     keyword) become attributes of the result.
     """
     model_names = [m for m in spec["models"] if m is not None]
+    names = list(spec["disorder"]) if spec["quantity"] == "transport" else []
     axes = spec["axes"]
-    shape = ((len(model_names),) if model_names else ()) + tuple(len(v) for v in axes.values())
-    dims = (("model",) if model_names else ()) + tuple(dim_name(k) for k in axes)
+    shape = ((len(model_names),) if model_names else ()) + ((len(names),) if names else ()) \
+        + tuple(len(v) for v in axes.values())
+    dims = (("model",) if model_names else ()) + (("disorder",) if names else ()) \
+        + tuple(dim_name(k) for k in axes)
 
     def index(job):
         c = job["coords"]
         return ((model_names.index(c["model"]),) if model_names else ()) \
-            + tuple(axes[k].index(c[k]) for k in axes)
+            + ((names.index(c["disorder"]),) if names else ()) + tuple(axes[k].index(c[k]) for k in axes)
 
     template, attrs, estimates = None, None, {}
     failed = np.zeros(shape, dtype=bool)
@@ -516,7 +522,7 @@ def _merge_points(spec, every, failures):
                 else:
                     arrays[name] = np.full(shape + var.shape, "", dtype=object)
             for name, value in ds.attrs.items():
-                if name.endswith("_error_estimate"):
+                if name in PER_POINT_ATTRS or name.endswith("_error_estimate"):
                     estimates[name] = np.full(shape, np.nan)
         for name in arrays:
             arrays[name][idx] = ds[name].values
@@ -542,14 +548,18 @@ def _merge_points(spec, every, failures):
         coords.update({name: c.variable for name, c in template.coords.items()})
     if model_names:
         coords["model"] = model_names
+    if names:
+        coords["disorder"] = names
     coords.update({dim_name(k): np.asarray(v) for k, v in axes.items()})
     result = xr.Dataset(data, coords=coords)
+    if names:
+        result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names])
     if model_names:
         result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names])
     kwargs = spec[spec["quantity"]]
     swept = {k for k in axes if k.split(".")[0] not in ("model", "disorder")}
     attrs = {k: v for k, v in (attrs or {}).items() if k not in swept and k != "model"
-             and not k.endswith("_error_estimate")}
+             and k not in PER_POINT_ATTRS and not k.endswith("_error_estimate")}
     variables = template.data_vars.values() if template is not None else ()
     units = attrs.get("units") or next((str(v.attrs["units"]) for v in variables if "units" in v.attrs), "")
     result.attrs.update(attrs)
@@ -559,77 +569,6 @@ def _merge_points(spec, every, failures):
         units=units,
         charge=attrs.get("charge", kwargs.get("charge", -1.0)),
         observable=attrs.get("observable", kwargs.get("observable", "sz")),
-        model=repr(build_model(spec["model"])) if not model_names else "see model_repr",
-        n_failed=int(failed.sum()),
-        sweep_keys=json.dumps(list(axes)),
-    )
-    return result
-
-
-def _merge_transport(spec, every, failures):
-    """Transport merge: sigma, alpha, ... with a disorder dim."""
-    names = list(spec["disorder"])
-    model_names = [m for m in spec["models"] if m is not None]
-    axes = spec["axes"]
-    lead = ((len(model_names),) if model_names else ()) + (len(names),)
-    shape = lead + tuple(len(v) for v in axes.values())
-    dims = (("model",) if model_names else ()) + ("disorder",) + tuple(dim_name(k) for k in axes)
-    d = max(build_model(t).dim for t in spec["models"].values())
-    sigma = np.full(shape + (len(CONTRIBUTIONS), d, d), np.nan)
-    alpha = np.full(shape + (len(CONTRIBUTIONS), d, d), np.nan)
-    conventional = np.full(shape + (d, d), np.nan)
-    dos = np.full(shape, np.nan)
-    residual = np.full(shape, np.nan)
-    failed = np.zeros(shape, dtype=bool)
-    error = np.full(shape, "", dtype=object)
-    first = None
-    for job in every:
-        c = job["coords"]
-        idx = ((model_names.index(c["model"]),) if model_names else ()) + (names.index(c["disorder"]),) \
-            + tuple(axes[k].index(c[k]) for k in axes)
-        path = Path(job["file"])
-        if not path.exists():
-            failed[idx] = True
-            error[idx] = failures.get(job["file"], "not computed")
-            continue
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            sigma[idx] = ds.sigma.values
-            alpha[idx] = ds.alpha.values
-            conventional[idx] = ds.sigma_conventional_intrinsic.values
-            dos[idx] = float(ds.density_of_states)
-            residual[idx] = ds.attrs["solver_residual"]
-            first = first or dict(ds.attrs)
-    xyz = ["x", "y", "z"][:d]
-    coords = {"disorder": names, "contribution": list(CONTRIBUTIONS), "i": xyz, "j": xyz}
-    if model_names:
-        coords["model"] = model_names
-    coords.update({dim_name(k): np.asarray(v) for k, v in axes.items()})
-    result = xr.Dataset(
-        {
-            "sigma": (dims + ("contribution", "i", "j"), sigma,
-                      {"long_name": "conserved s-current conductivity, J_i = sigma_ij E_j",
-                       "units": "q*[s]/hbar (hbar = 1)"}),
-            "alpha": (dims + ("contribution", "i", "j"), alpha,
-                      {"long_name": "thermal coefficient, J = sigma (E - grad mu / q) - alpha grad T",
-                       "units": "[s]/(hbar temperature) (k_B = 1)"}),
-            "sigma_conventional_intrinsic": (dims + ("i", "j"), conventional,
-                                             {"units": "q*[s]/hbar (hbar = 1)"}),
-            "density_of_states": (dims, dos, {"units": "1/(energy*length^D)"}),
-            "solver_residual": (dims, residual),
-            "failed": (dims, failed),
-            "error": (dims, error.astype(str)),
-        },
-        coords=coords,
-    )
-    result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names])
-    if model_names:
-        result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names])
-    first = first or {}
-    result.attrs.update(
-        study=spec["study"]["name"],
-        units=first.get("units", ""),
-        charge=first.get("charge", spec["transport"].get("charge", -1.0)),
-        observable=first.get("observable", spec["transport"].get("observable", "sz")),
         model=repr(build_model(spec["model"])) if not model_names else "see model_repr",
         n_failed=int(failed.sum()),
         sweep_keys=json.dumps(list(axes)),
