@@ -158,3 +158,14 @@ def test_bad_bdg_input_is_refused():
         BdG(SquareLattice(1.0), 0.3)
     with pytest.raises(bs.ModelError, match="chirality"):
         ChiralD(0.3, chirality=2)
+
+
+def test_quasiparticle_geometry_is_gauge_invariant():
+    """Random phases on every Bogoliubov eigenvector leave rho, d, m (both parts) and Omega unchanged."""
+    model = BdG(LatticeRashba(1.0, 0.5, exchange=(0.05, 0.0, 0.2)), ChiralD(0.3), chemical_potential=-1.0)
+    es = eigensystem(model, K)
+    rotated = es.with_random_gauge(21)
+    s = Q * model.charge_operator
+    for f in (lambda e: expectation(e, s), lambda e: s_dipole(e, s), berry_curvature,
+              lambda e: np.stack(s_orbital_moment_parts(e, s))):
+        np.testing.assert_allclose(f(rotated), f(es), rtol=0, atol=1e-12)
