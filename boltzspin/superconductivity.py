@@ -47,7 +47,21 @@ SIGMA_Y = np.array([[0, -1j], [1j, 0]])
 
 
 class Pairing:
-    """A gap function ``Delta(k)`` (energy) and its gradient, vectorized over ``k (..., D)``."""
+    """A gap function ``Delta(k)`` (energy) and its gradient, vectorized over ``k (..., D)``.
+
+    Built-ins take the amplitude ``delta`` (energy) and, for chiral ones, ``chirality`` (+-1).
+    """
+
+    def __init__(self, delta, chirality=None):
+        self.delta = _finite_real("delta", delta)
+        if chirality is not None:
+            if chirality not in (1, -1):
+                raise ModelError(f"chirality must be +1 or -1, got {chirality!r}")
+            self.chirality = int(chirality)
+
+    def __repr__(self):
+        extra = f", chirality={self.chirality!r}" if hasattr(self, "chirality") else ""
+        return f"{type(self).__name__}(delta={self.delta!r}{extra})"
 
     def gap(self, k):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -59,12 +73,6 @@ class Pairing:
 class SWave(Pairing):
     r"""``Delta(k) = delta`` (conventional s-wave)."""
 
-    def __init__(self, delta):
-        self.delta = _finite_real("delta", delta)
-
-    def __repr__(self):
-        return f"SWave(delta={self.delta!r})"
-
     def gap(self, k):
         return np.full(np.shape(k)[:-1], complex(self.delta))
 
@@ -74,12 +82,6 @@ class SWave(Pairing):
 
 class DWave(Pairing):
     r"""``Delta(k) = delta (cos k_x - cos k_y)`` (d_{x^2-y^2}, lattice constant 1)."""
-
-    def __init__(self, delta):
-        self.delta = _finite_real("delta", delta)
-
-    def __repr__(self):
-        return f"DWave(delta={self.delta!r})"
 
     def gap(self, k):
         return self.delta * (np.cos(k[..., 0]) - np.cos(k[..., 1])) + 0j
@@ -98,13 +100,7 @@ class ChiralD(Pairing):
     """
 
     def __init__(self, delta, chirality=1):
-        self.delta = _finite_real("delta", delta)
-        if chirality not in (1, -1):
-            raise ModelError(f"chirality must be +1 or -1, got {chirality!r}")
-        self.chirality = int(chirality)
-
-    def __repr__(self):
-        return f"ChiralD(delta={self.delta!r}, chirality={self.chirality!r})"
+        super().__init__(delta, chirality)
 
     def gap(self, k):
         x, y = k[..., 0], k[..., 1]
@@ -122,13 +118,7 @@ class ChiralP(Pairing):
     r"""``Delta(k) = delta (sin k_x + i chirality sin k_y)`` (p + ip, odd in k)."""
 
     def __init__(self, delta, chirality=1):
-        self.delta = _finite_real("delta", delta)
-        if chirality not in (1, -1):
-            raise ModelError(f"chirality must be +1 or -1, got {chirality!r}")
-        self.chirality = int(chirality)
-
-    def __repr__(self):
-        return f"ChiralP(delta={self.delta!r}, chirality={self.chirality!r})"
+        super().__init__(delta, chirality)
 
     def gap(self, k):
         return self.delta * (np.sin(k[..., 0]) + 1j * self.chirality * np.sin(k[..., 1]))
