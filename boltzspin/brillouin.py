@@ -38,7 +38,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .bands import eigensystem
+from .bands import Eigensystem, eigensystem
 from .errors import DegenerateBandsError, FermiSurfaceError
 from .fermi import FermiSurface, radial_extent
 
@@ -217,7 +217,7 @@ def _surface(model, mu, g, box):
                 f"the Fermi surface at mu={mu} reaches the edge of the box |k_i| <= "
                 f"{-box.corner[0]:g}; pass a larger k_max"
             )
-    ks, bands, sheets, ds = [], [], [], []
+    ks, bands, sheets, cell_lists = [], [], [], []
     n_sheet = 0
     for b in range(model.n_bands):
         for verts, cells in _contour(e[..., b], mu, g, dim):
@@ -225,7 +225,7 @@ def _surface(model, mu, g, box):
             ks.append(k)
             bands.append(np.full(len(k), b))
             sheets.append(np.full(len(k), n_sheet))
-            ds.append(cells)
+            cell_lists.append(cells)
             n_sheet += 1
     if not ks:
         return None
@@ -233,13 +233,11 @@ def _surface(model, mu, g, box):
     spacing = np.linalg.norm(box.basis, axis=1).max() / g
     k, es = _project(model, mu, np.concatenate(ks), band, spacing)
     offset = np.cumsum([0] + [len(x) for x in ks[:-1]])
-    measure = np.concatenate([_measure(k[o : o + len(x)], c, dim) for o, x, c in zip(offset, ks, ds)])
+    measure = np.concatenate([_measure(k[o : o + len(x)], c, dim) for o, x, c in zip(offset, ks, cell_lists)])
     es.check_nondegenerate(band, where=f"the Fermi surface at mu={mu}")
     v = np.take_along_axis(es.band_velocity, band[:, None, None], axis=1)[:, 0, :]
     weight = measure / np.linalg.norm(v, axis=1) / (2 * np.pi) ** dim
     keep = weight > 0  # vertices of degenerate (zero-area) pieces only
-    from .bands import Eigensystem
-
     es = Eigensystem(es.k[keep], es.energies[keep], es.vectors[keep], es.velocity[keep])
     sheet = np.unique(np.concatenate(sheets)[keep], return_inverse=True)[1]
     return FermiSurface(float(mu), k[keep], band[keep], sheet, weight[keep], es, None)
@@ -318,13 +316,14 @@ def _sea_sum(model, mu, integrand, box, g, extra_shape, refine=True):
             f = centres[s : s + BLOCK]
             es = eigensystem(model, box.to_k(f), check=False)
             vals = np.asarray(integrand(es))
-            # energy spread over the cell: twice the linear estimate sum_j |de/df_j| h / 2
-            spread = level_h * np.abs(np.einsum("knd,jd->knj", es.band_velocity, box.basis)).sum(-1)
+            # |de/df_j| h per cell axis; the energy spread over the cell is twice the
+            # linear estimate sum_j |de/df_j| h / 2
+            widths = level_h * np.abs(np.einsum("knd,jd->knj", es.band_velocity, box.basis))
+            spread = widths.sum(-1)
             near = np.any(np.abs(es.energies - mu) < spread, axis=1)
             small_gap = np.any(es.min_gap() < 2 * spread, axis=1)
             ref = (near | small_gap) if level < levels else np.zeros(len(f), dtype=bool)
             refine_mask[s : s + BLOCK] = ref
-            widths = level_h * np.abs(np.einsum("knd,jd->knj", es.band_velocity, box.basis))
             occ = occupied_fraction(mu - es.energies, widths)
             occ = occ.reshape(occ.shape + (1,) * (vals.ndim - 2))
             vals = (np.where(occ > 0, vals, 0.0) * occ).sum(axis=1)
