@@ -30,11 +30,10 @@ import xarray as xr
 
 from .bands import (berry_curvature, conventional_current, expectation, expectation_gradient,
                     s_orbital_moment, torque_dipole)
-from .brillouin import grid_sea_integral, uses_grid
-from .errors import FermiSurfaceError, ModelError
-from .fermi import fermi_sea_integral, scan_rays
+from .brillouin import uses_grid
+from .errors import ModelError
 from .models import check_model, resolve_observable
-from .response import ENERGY_STEP, fermi_window
+from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
 __all__ = ["magnetization", "equilibrium_current"]
 
@@ -47,10 +46,8 @@ def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order, n_gri
         local, global_ = s_orbital_moment(es, s_matrix), (es.energies - mu) * omega_s
         return np.stack([local, global_, local + global_], axis=-1)
 
-    if uses_grid(model):
-        return grid_sea_integral(model, mu, integrand, n_grid, k_max=k_max, elementwise=True)
-    scan = scan_rays(model, mu, n_angles, origin, k_max)
-    return fermi_sea_integral(model, mu, integrand, scan=scan, order=order, elementwise=True)
+    return sea_integral(model, mu, integrand, n_grid=n_grid, n_angles=n_angles, origin=origin, k_max=k_max,
+                        order=order)
 
 
 def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_angles=128, *,
@@ -103,9 +100,7 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
 
 
 def _window(mu, temperature, energy_step):
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not np.isfinite(temperature) or temperature < 0:
-        raise ModelError(f"temperature={temperature!r} must be a finite number >= 0 (k_B = 1)")
+    check_temperature(temperature)
     if not isinstance(mu, numbers.Real) or not np.isfinite(mu):
         raise ModelError(f"mu={mu!r} must be a finite real number")
     if temperature == 0:
@@ -151,18 +146,8 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
 
     values, errors = [], []
     for e in energies:
-        if uses_grid(model):
-            v, err = grid_sea_integral(model, float(e), integrand_at(float(e)), n_grid, k_max=k_max, elementwise=True)
-        else:
-            scan = scan_rays(model, float(e), n_angles, origin, k_max)
-            if np.any(scan.occupied_far):
-                raise FermiSurfaceError(
-                    f"a band of {model!r} is filled to infinity at mu={float(e):g}: the equilibrium "
-                    "currents of an unbounded Fermi sea depend on the momentum cutoff. Use a model "
-                    "with bounded bands (e.g. a lattice model) for equilibrium currents."
-                )
-            v, err = fermi_sea_integral(model, float(e), integrand_at(float(e)), scan=scan, order=order,
-                                        elementwise=True)
+        v, err = sea_integral(model, float(e), integrand_at(float(e)), n_grid=n_grid, n_angles=n_angles,
+                              origin=origin, k_max=k_max, order=order, bounded=True)
         values.append(v)
         errors.append(err)
     conv, tau = np.tensordot(weights, np.array(values), axes=(0, 0))

@@ -43,7 +43,8 @@ from .models import MassiveDirac, Rashba, check_model, resolve_observable
 from .tight_binding import TightBinding
 from .scattering import SPARSE_TOL, check_disorder, scattering
 
-__all__ = ["transport", "transport_zero_temperature", "fermi_window", "CONTRIBUTIONS", "UNITS"]
+__all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
+           "CONTRIBUTIONS", "UNITS"]
 
 CONTRIBUTIONS = (
     "intrinsic_berry",
@@ -158,6 +159,33 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     return result
 
 
+def check_temperature(temperature, positive=False):
+    """Raise :class:`ModelError` unless ``temperature`` is a finite number >= 0 (> 0 if ``positive``)."""
+    bound = "> 0" if positive else ">= 0"
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
+            or not np.isfinite(temperature) or temperature < 0 or (positive and temperature == 0):
+        raise ModelError(f"temperature={temperature!r} must be a finite number {bound} (k_B = 1)")
+
+
+def sea_integral(model, mu, integrand, *, n_grid=128, n_angles=128, origin=(0.0, 0.0), k_max=None, order=16,
+                 bounded=False):
+    """T = 0 Fermi-sea integral of any 2D/3D model, elementwise ``(value, error)``.
+
+    Lattice and 3D models use the k-grid (``n_grid`` per axis, :mod:`boltzspin.brillouin`),
+    2D continuum models ``n_angles`` rays (:mod:`boltzspin.fermi`).  ``bounded=True``
+    refuses a band filled to infinity (integrands that do not decay).
+    """
+    if uses_grid(model):
+        return grid_sea_integral(model, mu, integrand, n_grid, k_max=k_max, elementwise=True)
+    scan = scan_rays(model, mu, n_angles, origin, k_max)
+    if bounded and np.any(scan.occupied_far):
+        raise FermiSurfaceError(
+            f"a band of {model!r} is filled to infinity at mu={mu:g}: this Fermi-sea quantity "
+            "depends on the momentum cutoff. Use a model with bounded bands (e.g. a lattice model)."
+        )
+    return fermi_sea_integral(model, mu, integrand, scan=scan, order=order, elementwise=True)
+
+
 def fermi_window(mu, temperature, step=ENERGY_STEP):
     r"""Nodes and weights for :math:`\int d\epsilon\,(-\partial f_0/\partial\epsilon)\,F(\epsilon)`.
 
@@ -197,9 +225,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     by :func:`fermi_window` (``energy_step``; 29 energies by default).  The
     grad-mu response is ``-sigma/q`` by construction (Einstein relation).
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not np.isfinite(temperature) or temperature < 0:
-        raise ModelError(f"temperature={temperature!r} must be a finite number >= 0 (k_B = 1)")
+    check_temperature(temperature)
     q = float(charge) if isinstance(charge, numbers.Real) else charge
     if temperature == 0:
         ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, **options)

@@ -98,7 +98,7 @@ from . import superconductivity
 from . import tight_binding
 from .equilibrium import magnetization
 from .errors import BoltzspinError, ModelError
-from .response import CONTRIBUTIONS, transport
+from .response import transport
 
 __all__ = ["load_study", "run_study", "build_model", "build_disorder", "StudyError", "make_figure",
            "QUANTITIES", "MODEL_TYPES", "PAIRING_TYPES", "DISORDER_TYPES"]

@@ -19,17 +19,13 @@ sampled like :func:`boltzspin.response.fermi_window`.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import xarray as xr
 
 from .bands import berry_curvature
-from .brillouin import grid_sea_integral, uses_grid
 from .errors import ModelError
-from .fermi import fermi_sea_integral, scan_rays
 from .models import check_model
-from .response import ENERGY_STEP, fermi_window
+from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
 __all__ = ["thermal_hall"]
 
@@ -39,12 +35,8 @@ def particle_hall(model, energy, n_points=128, k_max=None):
     def integrand(es):
         return berry_curvature(es)[..., 0, 1]
 
-    if uses_grid(model):
-        value, error = grid_sea_integral(model, energy, integrand, n_points, k_max=k_max)
-    else:
-        scan = scan_rays(model, energy, n_points, np.zeros(2), k_max)
-        value, error = fermi_sea_integral(model, energy, integrand, scan=scan)
-    return -float(value), float(error)
+    value, error = sea_integral(model, energy, integrand, n_grid=n_points, n_angles=n_points, k_max=k_max)
+    return -float(value), float(np.max(error))
 
 
 def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_step=ENERGY_STEP):
@@ -54,9 +46,7 @@ def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_ste
     quantum ``pi/6`` for comparison; ``attrs["kappa_error_estimate"]`` propagates the
     Fermi-sea error estimates through the window weights.
     """
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
-            or not np.isfinite(temperature) or temperature <= 0:
-        raise ModelError(f"temperature={temperature!r} must be a finite number > 0 (k_B = 1)")
+    check_temperature(temperature, positive=True)
     check_model(model)
     if model.dim != 2:
         raise ModelError("thermal_hall is implemented for 2D models")
