@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin import disorder as dis
 from boltzspin.boltzmann import solve_boltzmann
 from boltzspin.fermi import fermi_surface
 from boltzspin.scattering import scattering
