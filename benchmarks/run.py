@@ -132,6 +132,22 @@ def rashba_study(n_points, dense_points):
     print(f"largest |total sigma_xy| over the study: {worst:.2e} x |q|/(8 pi)")
 
 
+def grid_case(title, model, mu, disorder, observable, grids):
+    """Lattice / 3D models on k-grids: cost and error estimates against the grid size G."""
+    bs.transport(model, mu, disorder, observable=observable, n_points=grids[0] // 2)  # compile (not cached)
+    print(f"\n## {title} (k-grid; G points per reciprocal axis)")
+    print(f"{'G':>6} {'N':>8} {'time [s]':>10} {'peak mem [MiB]':>15} {'FS err est':>11} {'sea err est':>12}")
+    gs, ts = [], []
+    for g in grids:
+        ds, t, mem = measure(lambda: bs.transport(model, mu, disorder, observable=observable, n_points=g))
+        print(f"{g:6d} {ds.attrs['n_fermi_points']:8d} {t:10.3f} {mem / 2**20:15.1f} "
+              f"{ds.attrs['fermi_surface_error_estimate']:11.2e} {ds.attrs['fermi_sea_error_estimate']:12.2e}")
+        gs.append(g)
+        ts.append(t)
+    print(f"fitted exponent time ~ G^a: a = {exponent(gs, ts):.3f} (D = {model.dim}; the grid work is ~G^D, "
+          "the refined Fermi-sea cells and the N-point kernel ~G^(D-1))")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
@@ -154,6 +170,12 @@ def main(argv=None):
                                     bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.1)), 0.5,
                                     bs.GaussianCorrelated(0.01, 1.0, 1.0), "sz", gauss, set(gauss) & {1000, 2000},
                                     gauss[0], method="onthefly", sheets=2)
+    lattice, cubic = ([128, 256, 512], [16, 24, 32]) if args.quick else ([128, 256, 512, 1024], [24, 32, 48, 64])
+    grid_case("LatticeRashba with exchange z, delta + magnetic disorder (spin z)",
+              bs.LatticeRashba(1.0, 0.3, exchange=(0, 0, 0.05)), 0.3,
+              bs.DeltaCorrelated(0.01, 1.0) + bs.MagneticImpurities(0.005, 0.5, 1.0), "sz", lattice)
+    grid_case("Rashba3D with exchange z, delta disorder (spin z)",
+              bs.Rashba3D(1.0, 0.5, 0.3, exchange=(0, 0, 0.3)), 0.5, bs.DeltaCorrelated(0.01, 1.0), "sz", cubic)
     print(f"\nprocess max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
 
 
