@@ -202,6 +202,31 @@ def _measure(points, cells, dim):
     return ds
 
 
+def _check_box_edge(model, mu, box, grid_f, e):
+    """The Fermi surface of a continuum 3D model must lie inside its box.
+
+    A band that crosses mu on the box faces, or lies below mu on them but rises
+    above it on a shell twice as far out, has Fermi-surface points outside the
+    box.  (A band below mu on both is filled to infinity: no Fermi surface there.)
+    """
+    dim = box.dim
+    face = np.zeros(grid_f.shape[:-1], dtype=bool)
+    for a in range(dim):
+        index = [slice(None)] * dim
+        for i in (0, -1):
+            index[a] = i
+            face[tuple(index)] = True
+    edge = e[face]  # (M, n)
+    outer = _energies(model, 2.0 * box.to_k(grid_f[face]))
+    crossing = np.any(edge < mu, axis=0) & np.any(edge > mu, axis=0)
+    beyond = np.any(edge < mu, axis=0) & np.any(outer > mu, axis=0)
+    if np.any(crossing | beyond):
+        raise FermiSurfaceError(
+            f"the Fermi surface at mu={mu} reaches beyond the box |k_i| <= {-box.corner[0]:g}; "
+            "pass a larger k_max"
+        )
+
+
 def _surface(model, mu, g, box):
     dim = box.dim
     f = np.linspace(0.0, 1.0, g + 1)
@@ -209,14 +234,7 @@ def _surface(model, mu, g, box):
     e = _energies(model, box.to_k(grid_f))
     _check_kramers(e, mu)
     if not box.periodic:
-        edge = np.concatenate([e[(i,) + (slice(None),) * (dim - 1)].reshape(-1, e.shape[-1])
-                               for i in (0, -1)] + [np.moveaxis(e, a, 0)[i].reshape(-1, e.shape[-1])
-                                                    for a in range(1, dim) for i in (0, -1)])
-        if np.any(np.any(edge < mu, axis=0) & np.any(edge > mu, axis=0)):
-            raise FermiSurfaceError(
-                f"the Fermi surface at mu={mu} reaches the edge of the box |k_i| <= "
-                f"{-box.corner[0]:g}; pass a larger k_max"
-            )
+        _check_box_edge(model, mu, box, grid_f, e)
     ks, bands, sheets, cell_lists = [], [], [], []
     n_sheet = 0
     for b in range(model.n_bands):

@@ -169,3 +169,12 @@ def test_quasiparticle_geometry_is_gauge_invariant():
     for f in (lambda e: expectation(e, s), lambda e: s_dipole(e, s), berry_curvature,
               lambda e: np.stack(s_orbital_moment_parts(e, s))):
         np.testing.assert_allclose(f(rotated), f(es), rtol=0, atol=1e-12)
+
+
+def test_bdg_needs_one_or_two_normal_bands_and_no_positions():
+    three = bs.TightBinding(np.eye(2), {(0, 0): np.diag([0.0, 1.0, 2.0])})
+    with pytest.raises(bs.ModelError, match="one-band or spin-1/2"):
+        BdG(three, SWave(0.1))
+    placed = bs.TightBinding(np.eye(2), {(0, 0): np.zeros((1, 1))}, positions=[[0.5, 0.0]])
+    with pytest.raises(bs.ModelError, match="positions"):
+        BdG(placed, SWave(0.1))
