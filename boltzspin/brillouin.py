@@ -227,6 +227,50 @@ def _check_box_edge(model, mu, box, grid_f, e):
         )
 
 
+def _check_missed_pockets(model, mu, box, grid_f, e):
+    """A pocket smaller than the grid spacing leaves no sign change on the grid: refuse it.
+
+    For each band entirely above (below) mu on the grid, its lowest (highest) grid
+    point is polished by Nelder-Mead; an extremum beyond mu is a pocket the grid missed.
+    """
+    from scipy.optimize import minimize
+
+    flat_f = grid_f.reshape(-1, box.dim)
+    for b in range(e.shape[-1]):
+        eb = e[..., b].reshape(-1)
+        for sign in (1.0, -1.0):  # minimum of a band above mu, maximum of a band below mu
+            if not np.all(sign * (eb - mu) > 0):
+                continue
+            start = box.to_k(flat_f[int(np.argmin(sign * eb))])
+            res = minimize(lambda k: sign * _energies(model, k[None, :])[0, b], start, method="Nelder-Mead",
+                           options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 400})
+            outside = not box.periodic and np.any(np.abs(res.x) > -box.corner[0])
+            if not outside and sign * (res.fun * sign - mu) < -1e-10 * max(1.0, abs(mu)):
+                raise FermiSurfaceError(
+                    f"band {b} has a {'minimum' if sign > 0 else 'maximum'} {res.fun * sign:.6g} at "
+                    f"k={res.x} beyond mu={mu}: a Fermi pocket smaller than the k-grid spacing. "
+                    "Raise n_points (or move mu away from the band edge)."
+                )
+
+
+#: Fewest vertices of a sheet that does not touch the cell boundary (2D loop, 3D mesh).
+MIN_SHEET_VERTICES = {2: 12, 3: 40}
+
+
+def _check_resolved(verts, mu, band, dim):
+    """A closed sheet with a handful of vertices is a pocket the grid barely sees: refuse it.
+
+    (Its G and G/2 discretizations can coincide, so the error estimate would not show it.)
+    Pieces cut by the cell boundary may be short; they belong to larger sheets.
+    """
+    inside = np.all((verts > 1e-12) & (verts < 1 - 1e-12))
+    if inside and len(verts) < MIN_SHEET_VERTICES[dim]:
+        raise FermiSurfaceError(
+            f"a Fermi pocket of band {band} at mu={mu} is resolved by only {len(verts)} grid "
+            f"vertices (need {MIN_SHEET_VERTICES[dim]}): raise n_points, or move mu away from the band edge."
+        )
+
+
 def _surface(model, mu, g, box):
     dim = box.dim
     f = np.linspace(0.0, 1.0, g + 1)
@@ -235,10 +279,12 @@ def _surface(model, mu, g, box):
     _check_kramers(e, mu)
     if not box.periodic:
         _check_box_edge(model, mu, box, grid_f, e)
+    _check_missed_pockets(model, mu, box, grid_f, e)
     ks, bands, sheets, cell_lists = [], [], [], []
     n_sheet = 0
     for b in range(model.n_bands):
         for verts, cells in _contour(e[..., b], mu, g, dim):
+            _check_resolved(verts, mu, b, dim)
             k = box.to_k(verts)
             ks.append(k)
             bands.append(np.full(len(k), b))

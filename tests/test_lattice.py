@@ -120,7 +120,7 @@ def test_3d_parabolic_band_density_of_states_and_drude(g):
 def test_3d_spin_orbit_model_dipole_identity_and_convergence():
     model = Rashba3D(1.0, 0.5, 0.3, exchange=(0.0, 0.0, 0.3))
     disorder = bs.DeltaCorrelated(0.01, 1.0) + bs.MagneticImpurities(0.005, 0.5, 1.0)
-    runs = [bs.transport(model, 0.5, disorder, "sz", charge=Q, n_points=g) for g in (24, 48)]
+    runs = [bs.transport(model, 0.8, disorder, "sz", charge=Q, n_points=g) for g in (24, 48)]
     for ds in runs:
         s = ds.sigma
         np.testing.assert_allclose(s.sel(contribution="dipole_change"), -s.sel(contribution="intrinsic_dipole"),
@@ -233,3 +233,15 @@ def test_continuum_3d_box_errors():
                        velocity=lambda k: (-k)[..., None, None].astype(complex), dim=3, name="hole3d")
     with pytest.raises(bs.FermiSurfaceError, match="filled to infinity"):
         grid_sea_integral(inverted, -0.5, lambda es: np.ones(es.energies.shape), 16, k_max=2.0)
+
+
+def test_pockets_the_grid_cannot_resolve_are_refused():
+    """Silently dropping or crudely sampling a tiny pocket would be a wrong number."""
+    model = LatticeRashba(1.0, 0.3, exchange=(0.0, 0.0, 0.05))  # upper band bottom 0.05 at Gamma
+    with pytest.raises(bs.FermiSurfaceError, match="resolved by only"):
+        grid_fermi_surface(model, 0.1, 64)  # Gamma is a grid point: a 4-vertex pocket
+    shifted = _square(1.0, 1.0)  # band minimum -4 at Gamma; an odd grid misses Gamma
+    with pytest.raises(bs.FermiSurfaceError, match="smaller than the k-grid spacing"):
+        grid_fermi_surface(shifted, -4.0 + 1e-4, 33)
+    fs, _ = grid_fermi_surface(model, 0.1, 512)  # resolved at a finer grid
+    assert fs.n_points > 40

@@ -264,7 +264,7 @@ observable = "sz"
 n_points = 64
 
 [sweep]
-mu = [0.1, 0.3]
+mu = [0.2, 0.3]
 "model.exchange.2" = [0.0, 0.05]
 "model.lattice.alpha" = [0.3]
 
