@@ -41,12 +41,20 @@ CG_RTOL = 1e-13
 
 @dataclass
 class BoltzmannSolution:
-    """Solutions ``phi`` (``(N, m)``), relative residuals and the iteration count."""
+    """Solutions ``phi`` (``(N, m)``), relative residuals and the iteration count.
+
+    ``weighted_source`` is the right-hand side actually solved, ``w_p S_p`` projected
+    onto the range (zero sum on each coupled set); ``source_projection`` is the
+    relative size of the removed part per column -- zero for an exact Fermi-surface
+    quadrature (``sum_p w_p v_p = 0`` on a closed surface), O(h^2) on k-grid surfaces.
+    """
 
     phi: np.ndarray
     residual: np.ndarray
     iterations: int
     n_sets: int
+    weighted_source: np.ndarray
+    source_projection: np.ndarray
 
 
 def coupled_sets(scat, sheet):
@@ -163,8 +171,9 @@ def solve_boltzmann(scat, source, sheet, tol=RESIDUAL_TOL, maxiter=None):
             + alpha * indicators @ (indicators.T @ x)
 
     source = np.asarray(source, dtype=float).reshape(n, -1)
-    b = w[:, None] * source
-    b = b - indicators @ (indicators.T @ b)
+    b_full = w[:, None] * source
+    b = b_full - indicators @ (indicators.T @ b_full)
+    removed = np.linalg.norm(b_full - b, axis=0) / np.maximum(np.linalg.norm(b_full, axis=0), 1e-300)
     bnorm = np.linalg.norm(b, axis=0)
     bnorm[bnorm == 0] = 1.0
     maxiter = maxiter or 2 * n + 200
@@ -191,4 +200,4 @@ def solve_boltzmann(scat, source, sheet, tol=RESIDUAL_TOL, maxiter=None):
     for c in range(x.shape[1]):
         mean = np.bincount(labels, weights=w * x[:, c], minlength=n_sets) / total_w
         x[:, c] -= mean[labels]
-    return BoltzmannSolution(x, res, iterations, n_sets)
+    return BoltzmannSolution(x, res, iterations, n_sets, b, removed)

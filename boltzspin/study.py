@@ -144,7 +144,7 @@ def run_study(spec, progress=True, executor=None, workers=None):
 
 #: Point attributes that become per-point variables of the merged Dataset (with every
 #: ``*_error_estimate``): diagnostics that differ from point to point.
-PER_POINT_ATTRS = ("solver_residual", "solver_iterations", "n_fermi_points")
+PER_POINT_ATTRS = ("solver_residual", "solver_iterations", "n_fermi_points", "source_projection")
 
 
 def merge(spec, every, failures):
