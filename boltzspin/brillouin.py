@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .bands import Eigensystem, eigensystem
 from .errors import DegenerateBandsError, FermiSurfaceError
-from .fermi import FermiSurface, radial_extent
+from .fermi import FermiSurface, band_energies, band_extremum, radial_extent
 
 __all__ = ["Cell", "cell", "grid_fermi_surface", "grid_sea_integral", "uses_grid"]
 
@@ -87,14 +87,6 @@ def cell(model, mu, k_max=None):
         dirs = rng.normal(size=(64, d))
         k_max = 1.05 * radial_extent(model, mu, np.zeros(d), directions=dirs / np.linalg.norm(dirs, axis=1)[:, None])
     return Cell(2.0 * k_max * np.eye(d), -k_max * np.ones(d), False)
-
-
-def _energies(model, k):
-    out = np.empty(k.shape[:-1] + (model.n_bands,))
-    flat, res = k.reshape(-1, k.shape[-1]), out.reshape(-1, model.n_bands)
-    for s in range(0, len(flat), BLOCK):
-        res[s : s + BLOCK] = np.linalg.eigvalsh(np.asarray(model.hamiltonian(flat[s : s + BLOCK]), dtype=complex))
-    return out
 
 
 def _check_kramers(e, mu):
@@ -217,7 +209,7 @@ def _check_box_edge(model, mu, box, grid_f, e):
             index[a] = i
             face[tuple(index)] = True
     edge = e[face]  # (M, n)
-    outer = _energies(model, 2.0 * box.to_k(grid_f[face]))
+    outer = band_energies(model, 2.0 * box.to_k(grid_f[face]))
     crossing = np.any(edge < mu, axis=0) & np.any(edge > mu, axis=0)
     beyond = np.any(edge < mu, axis=0) & np.any(outer > mu, axis=0)
     if np.any(crossing | beyond):
@@ -233,22 +225,18 @@ def _check_missed_pockets(model, mu, box, grid_f, e):
     For each band entirely above (below) mu on the grid, its lowest (highest) grid
     point is polished by Nelder-Mead; an extremum beyond mu is a pocket the grid missed.
     """
-    from scipy.optimize import minimize
-
     flat_f = grid_f.reshape(-1, box.dim)
     for b in range(e.shape[-1]):
         eb = e[..., b].reshape(-1)
         for sign in (1.0, -1.0):  # minimum of a band above mu, maximum of a band below mu
             if not np.all(sign * (eb - mu) > 0):
                 continue
-            start = box.to_k(flat_f[int(np.argmin(sign * eb))])
-            res = minimize(lambda k: sign * _energies(model, k[None, :])[0, b], start, method="Nelder-Mead",
-                           options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 400})
-            outside = not box.periodic and np.any(np.abs(res.x) > -box.corner[0])
-            if not outside and sign * (res.fun * sign - mu) < -1e-10 * max(1.0, abs(mu)):
+            energy, k = band_extremum(model, b, box.to_k(flat_f[int(np.argmin(sign * eb))]), sign)
+            outside = not box.periodic and np.any(np.abs(k) > -box.corner[0])
+            if not outside and sign * (energy - mu) < -1e-10 * max(1.0, abs(mu)):
                 raise FermiSurfaceError(
-                    f"band {b} has a {'minimum' if sign > 0 else 'maximum'} {res.fun * sign:.6g} at "
-                    f"k={res.x} beyond mu={mu}: a Fermi pocket smaller than the k-grid spacing. "
+                    f"band {b} has a {'minimum' if sign > 0 else 'maximum'} {energy:.6g} at "
+                    f"k={k} beyond mu={mu}: a Fermi pocket smaller than the k-grid spacing. "
                     "Raise n_points (or move mu away from the band edge)."
                 )
 
@@ -275,7 +263,7 @@ def _surface(model, mu, g, box):
     dim = box.dim
     f = np.linspace(0.0, 1.0, g + 1)
     grid_f = np.stack(np.meshgrid(*([f] * dim), indexing="ij"), axis=-1)
-    e = _energies(model, box.to_k(grid_f))
+    e = band_energies(model, box.to_k(grid_f))
     _check_kramers(e, mu)
     if not box.periodic:
         _check_box_edge(model, mu, box, grid_f, e)
@@ -307,7 +295,7 @@ def _surface(model, mu, g, box):
     return FermiSurface(float(mu), k[keep], band[keep], sheet, weight[keep], es, None)
 
 
-def grid_fermi_surface(model, mu, n_points=128, k_max=None):
+def grid_fermi_surface(model, mu, n_points=128, k_max=None, box=None):
     """Fermi surface of a lattice or 3D model from a ``n_points^D`` grid of the cell.
 
     Parameters
@@ -318,6 +306,8 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None):
         ``|b| / n_points`` along the sheets.
     k_max : float, optional
         Half-width of the box of a continuum 3D model (probed if omitted).
+    box : :class:`Cell`, optional
+        The cell from :func:`cell`, when the caller already has it.
 
     Returns
     -------
@@ -325,7 +315,7 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None):
     error_estimate : float
         ``|DOS(G) - DOS(G/2)| / (3 DOS(G))``.
     """
-    box = cell(model, mu, k_max)
+    box = box or cell(model, mu, k_max)
     fs = _surface(model, mu, int(n_points), box)
     if fs is None:
         empty = np.zeros(0, dtype=int)
@@ -405,7 +395,7 @@ def _sea_sum(model, mu, integrand, box, g, extra_shape, refine=True):
     return total * box.volume / (2 * np.pi) ** dim
 
 
-def grid_sea_integral(model, mu, integrand, n_points=64, k_max=None, elementwise=False, refine=True):
+def grid_sea_integral(model, mu, integrand, n_points=64, k_max=None, elementwise=False, refine=True, box=None):
     r"""T = 0 Fermi-sea integral :math:`\sum_n\int[dk]\,f_0(e_n)F_n` on a k-grid of the cell.
 
     ``integrand(es)`` returns per-band values ``(M, n, *extra)``.  Returns
@@ -416,12 +406,12 @@ def grid_sea_integral(model, mu, integrand, n_points=64, k_max=None, elementwise
     spectrally accurate for smooth integrands).  For a continuum 3D model every
     occupied state must lie in the box.
     """
-    box = cell(model, mu, k_max)
+    box = box or cell(model, mu, k_max)
     probe = eigensystem(model, box.to_k(np.full((1, box.dim), 0.37)), check=False)
     extra = np.asarray(integrand(probe)).shape[2:]
     if not box.periodic:
         corners = box.to_k(np.stack(np.meshgrid(*([[0.0, 1.0]] * box.dim), indexing="ij"), -1).reshape(-1, box.dim))
-        if np.any(_energies(model, corners) < mu):
+        if np.any(band_energies(model, corners) < mu):
             raise FermiSurfaceError(
                 "a band is occupied at the edge of the k box (filled to infinity): the grid "
                 "Fermi-sea integral of a continuum 3D model needs a bounded Fermi sea"

@@ -50,8 +50,31 @@ RADIAL_SAMPLES = 512  # uniform samples; as many again geometric towards k0
 COARSE_RAYS = 128
 
 
-def _energies(model, k):
-    return np.linalg.eigvalsh(np.asarray(model.hamiltonian(k), dtype=complex))
+#: k-points per ``eigvalsh`` call of :func:`band_energies` (bounds the memory of large grids).
+ENERGY_BLOCK = 1 << 15
+
+
+def band_energies(model, k):
+    """Sorted band energies ``(..., n)`` at momenta ``k`` of shape ``(..., D)``, in blocks."""
+    k = np.asarray(k, dtype=float)
+    flat = k.reshape(-1, k.shape[-1])
+    out = np.empty((len(flat), model.n_bands))
+    for s in range(0, len(flat), ENERGY_BLOCK):
+        out[s : s + ENERGY_BLOCK] = np.linalg.eigvalsh(
+            np.asarray(model.hamiltonian(flat[s : s + ENERGY_BLOCK]), dtype=complex))
+    return out.reshape(k.shape[:-1] + (model.n_bands,))
+
+
+def band_extremum(model, band, start, sign):
+    """Nelder-Mead polish of the minimum (``sign = 1``) or maximum (``-1``) of one band.
+
+    Returns ``(energy, k)``; used to find pockets that a sampling of the bands missed.
+    """
+    from scipy.optimize import minimize
+
+    best = minimize(lambda k: sign * band_energies(model, k)[band], np.asarray(start, dtype=float),
+                    method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
+    return sign * float(best.fun), best.x
 
 
 def _directions(n_angles):
@@ -76,10 +99,10 @@ def radial_extent(model, mu, origin=(0.0, 0.0), n_probe=32, samples=4096, span=(
     origin = np.asarray(origin, dtype=float)
     dirs = _directions(n_probe)[1] if directions is None else np.asarray(directions, dtype=float)
     r = np.geomspace(span[0], span[1], samples)
-    e = _energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (probe, R, n)
+    e = band_energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (probe, R, n)
     neg = e < mu
     change = np.any(neg[:, 1:, :] != neg[:, :-1, :], axis=(0, 2))
-    e0 = _energies(model, origin)
+    e0 = band_energies(model, origin)
     scale = max(np.abs(e0).max(), abs(mu), 1e-300)
     moved = np.any(np.abs(e - e0) >= scale, axis=(0, 2))
     if not np.any(moved) and not np.any(change):
@@ -130,7 +153,7 @@ def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
         np.linspace(0.0, r_max, radial_samples + 1),
         np.geomspace(r_max * 1e-9, r_max, radial_samples),
     ]))
-    f = _energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (M, R, n)
+    f = band_energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (M, R, n)
     neg = f < 0
     change = neg[:, 1:, :] != neg[:, :-1, :]  # (M, R-1, n)
     _check_hidden_extrema(f, r, mu, origin, dirs)
@@ -161,7 +184,7 @@ def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
     cols = np.arange(len(band))[None, :]
 
     def residual(x):
-        return _energies(model, origin + x[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
+        return band_energies(model, origin + x[..., None] * dirs[:, None, :])[rows, cols, band[None, :]] - mu
 
     roots = _illinois(residual, lo, hi, f_lo, f_hi)
     return roots, band, np.array(cols_index, dtype=int), neg[:, -1, :]
@@ -207,8 +230,6 @@ def _check_missed_pockets(model, f, r, counts, mu, origin, dirs):
     (maximum) in the plane; reaching across ``mu`` means a pocket the rays
     missed.
     """
-    from scipy.optimize import minimize
-
     for b in np.nonzero(np.all(counts == 0, axis=0))[0]:
         fb = f[..., b]
         above = np.all(fb > 0)
@@ -216,15 +237,10 @@ def _check_missed_pockets(model, f, r, counts, mu, origin, dirs):
             continue
         sign = 1.0 if above else -1.0
         j, i = np.unravel_index(np.argmin(sign * fb), fb.shape)
-        start = origin + r[i] * dirs[j]
-
-        def band(k, b=b, sign=sign):
-            return sign * (np.linalg.eigvalsh(np.asarray(model.hamiltonian(k), dtype=complex))[b] - mu)
-
-        best = minimize(band, start, method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
-        if best.fun < 0:
+        energy, k = band_extremum(model, b, origin + r[i] * dirs[j], sign)
+        if sign * (energy - mu) < 0:
             raise FermiSurfaceError(
-                f"band {b} crosses mu={mu} near k={best.x} between the rays from origin "
+                f"band {b} crosses mu={mu} near k={k} between the rays from origin "
                 f"{tuple(origin)}: a small pocket no ray reaches. Pass origin= at the pocket "
                 "centre, or increase n_points."
             )
@@ -274,8 +290,8 @@ def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
         bad = ~np.isfinite(r) | (r < 0)
         r[bad] = guess[bad]  # reported as not converged below (|e - mu| too large or moved)
         failed |= bad
-    e = _energies(model, origin + r[..., None] * dirs[:, None, :])[:, cols[0], band] - mu
-    scale = max(abs(mu), np.abs(_energies(model, origin)).max(), 1e-300)
+    e = band_energies(model, origin + r[..., None] * dirs[:, None, :])[:, cols[0], band] - mu
+    scale = max(abs(mu), np.abs(band_energies(model, origin)).max(), 1e-300)
     ok = ~failed & (np.abs(e) <= 1e-12 * scale) & (np.abs(r - guess) <= 1e-3 * np.maximum(guess, 1e-300))
     return r, np.all(ok, axis=1)
 
@@ -321,7 +337,7 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
                 roots[~ok] = redo
         else:
             roots = np.zeros((n_angles, 0))
-    far = _energies(model, origin + 1e6 * max(r_max, 1.0) * dirs) - mu  # (N, n)
+    far = band_energies(model, origin + 1e6 * max(r_max, 1.0) * dirs) - mu  # (N, n)
     if np.any((far < 0) != occ):
         raise FermiSurfaceError(
             f"a band crosses mu={mu} beyond k_max={r_max:g} on some ray; pass a larger k_max"

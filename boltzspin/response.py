@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from .bands import berry_curvature, conventional_berry_curvature, expectation
-from .brillouin import grid_fermi_surface, grid_sea_integral, uses_grid
+from .brillouin import cell, grid_fermi_surface, grid_sea_integral, uses_grid
 from .boltzmann import RESIDUAL_TOL, solve_boltzmann
 from .disorder import Disorder
 from .errors import BoltzspinError, FermiSurfaceError, ModelError
@@ -119,8 +119,9 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         )
 
     if uses_grid(model):
-        fs, fs_error = grid_fermi_surface(model, mu, n_points, k_max=k_max)
-        value, error = grid_sea_integral(model, mu, sea, n_points, k_max=k_max)
+        box = cell(model, mu, k_max)  # once, for both (a continuum 3D box is probed)
+        fs, fs_error = grid_fermi_surface(model, mu, n_points, box=box)
+        value, error = grid_sea_integral(model, mu, sea, n_points, box=box)
         info = dict(
             fermi_surface_method=f"k-grid {int(n_points)}^{model.dim} of the "
             + ("Brillouin zone" if getattr(model, "periodic", False) else "box |k_i| <= k_max")

@@ -358,7 +358,8 @@ def _check_positions(model, s_matrix, disorder):
     for ch in disorder.channels(model):
         if ch.function is not None:
             continue  # a user U(q) is taken as given (centred where the user centred it)
-        active = np.any(np.abs(np.asarray(ch.matrix)) > 0, axis=0) | np.any(np.abs(np.asarray(ch.matrix)) > 0, axis=1)
+        nonzero = np.abs(np.asarray(ch.matrix)) > 0
+        active = np.any(nonzero, axis=0) | np.any(nonzero, axis=1)
         if np.any(apart[np.ix_(active, active)]):
             raise DisorderError(
                 f"{ch.label} acts on orbitals at different positions of {model!r}, so the impurity "
