@@ -225,6 +225,20 @@ class BdG(Model):
         return out
 
 
+def _one_band(model, k, what):
+    """``xi, E, d xi/dk, grad theta, grad |Delta|^2`` of the reduced (one-band) Nambu basis."""
+    if model.normal.n_bands != 1:
+        raise ModelError(f"{what} needs the reduced (one-band) Nambu basis")
+    k = _as_k(k, model.dim)
+    xi = np.real(np.asarray(model.normal.hamiltonian(k))[..., 0, 0]) - model.chemical_potential
+    v = np.real(np.asarray(model.normal.velocity(k))[..., :, 0, 0])
+    delta, grad = model.pairing.gap(k), model.pairing.gradient(k)
+    mod2 = np.abs(delta) ** 2
+    grad_theta = np.imag(np.conj(delta)[..., None] * grad) / mod2[..., None]  # Im(conj(D) grad D)/|D|^2
+    grad_mod2 = 2 * np.real(np.conj(delta)[..., None] * grad)
+    return xi, np.sqrt(xi**2 + mod2), v, grad_theta, grad_mod2
+
+
 def charge_dipole_one_band(model, k, charge=-1.0):
     r"""Closed form of the letter's Eq. (9) for the reduced (one-band) Nambu basis.
 
@@ -237,15 +251,7 @@ def charge_dipole_one_band(model, k, charge=-1.0):
     sign is that of our Nambu convention (``Delta`` in the upper-right block).
     Returns ``(rho (..., 2), d (..., 2, D))`` with bands ordered as ``eigh`` (lower first).
     """
-    if model.normal.n_bands != 1:
-        raise ModelError("charge_dipole_one_band needs the reduced (one-band) Nambu basis")
-    k = _as_k(k, model.dim)
-    xi = np.real(np.asarray(model.normal.hamiltonian(k))[..., 0, 0]) - model.chemical_potential
-    delta = model.pairing.gap(k)
-    grad = model.pairing.gradient(k)
-    big_e = np.sqrt(xi**2 + np.abs(delta) ** 2)
-    # grad theta = Im(conj(Delta) grad Delta) / |Delta|^2
-    grad_theta = np.imag(np.conj(delta)[..., None] * grad) / np.abs(delta)[..., None] ** 2
+    xi, big_e, _, grad_theta, _ = _one_band(model, k, "charge_dipole_one_band")
     rho = np.stack([-xi / big_e, xi / big_e], axis=-1)
     d = -0.5 * float(charge) * (1 - rho[..., None] ** 2) * grad_theta[..., None, :]
     return rho, d
@@ -260,16 +266,9 @@ def berry_curvature_one_band(model, k):
     (the letter, before its Eq. 10).  It equals the general Berry curvature of
     :func:`boltzspin.bands.berry_curvature` (tested).  Returns ``(..., 2)``, lower band first.
     """
-    if model.normal.n_bands != 1 or model.dim != 2:
-        raise ModelError("berry_curvature_one_band needs the reduced (one-band) Nambu basis in 2D")
-    k = _as_k(k, model.dim)
-    xi = np.real(np.asarray(model.normal.hamiltonian(k))[..., 0, 0]) - model.chemical_potential
-    v = np.real(np.asarray(model.normal.velocity(k))[..., :, 0, 0])  # d xi/dk
-    delta, grad = model.pairing.gap(k), model.pairing.gradient(k)
-    mod2 = np.abs(delta) ** 2
-    big_e = np.sqrt(xi**2 + mod2)
-    grad_theta = np.imag(np.conj(delta)[..., None] * grad) / mod2[..., None]
-    grad_mod2 = 2 * np.real(np.conj(delta)[..., None] * grad)
+    if model.dim != 2:
+        raise ModelError("berry_curvature_one_band needs a 2D model")
+    xi, big_e, v, grad_theta, grad_mod2 = _one_band(model, k, "berry_curvature_one_band")
     grad_rho = v / big_e[..., None] - xi[..., None] * (2 * xi[..., None] * v + grad_mod2) / (2 * big_e[..., None] ** 3)
     cross = grad_rho[..., 0] * grad_theta[..., 1] - grad_rho[..., 1] * grad_theta[..., 0]
     return np.stack([0.5 * cross, -0.5 * cross], axis=-1)
