@@ -50,11 +50,8 @@ def compute_point(job, threads=None):
         _MODELS[key] = build_model(job["model"])
     quantity = job.get("quantity", "transport")
     kwargs = job.get("kwargs", job.get(quantity))
-    if quantity == "transport":
-        dis = build_disorder(job["coords"]["disorder"], job["disorder"])
-        ds = QUANTITIES["transport"](_MODELS[key], disorder=dis, **kwargs)
-    else:
-        ds = QUANTITIES[quantity](_MODELS[key], **kwargs)
+    extra = {"disorder": build_disorder(job["coords"]["disorder"], job["disorder"])} if quantity == "transport" else {}
+    ds = QUANTITIES[quantity](_MODELS[key], **kwargs, **extra)
     _write_atomic(ds, Path(job["file"]))
     return job["file"]
 
