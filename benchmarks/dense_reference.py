@@ -6,12 +6,12 @@ Boltzmann equation with a dense least-squares solve.  It is **a reference, not
 for production**: memory grows as ``N^2`` and time as ``N^3``.  It serves as
 
 * the independent baseline for speed comparisons in ``benchmarks/``;
-* a cross-check of ``boltzspin.scattering``, ``boltzspin.boltzmann`` and
-  ``boltzspin.response`` in the tests, none of which it imports.
+* a cross-check of ``boltzspin.collisions.scattering``, ``boltzspin.collisions.boltzmann`` and
+  ``boltzspin.responses.response`` in the tests, none of which it imports.
 
-It uses only the upstream stages: :func:`boltzspin.fermi.fermi_surface`,
-:mod:`boltzspin.bands` (``expectation``, ``s_dipole``, ``interband_derivative``),
-:func:`boltzspin.models.resolve_observable` and ``disorder.channels(model)``.
+It uses only the upstream stages: :func:`boltzspin.geometry.fermi.fermi_surface`,
+:mod:`boltzspin.geometry.bands` (``expectation``, ``s_dipole``, ``interband_derivative``),
+:func:`boltzspin.models.continuum.resolve_observable` and ``disorder.channels(model)``.
 
 Units and conventions: hbar = 1; momenta and energies in the model's units;
 the carrier charge ``q`` is explicit (electrons ``q = -1``); ``s`` in its own
@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from boltzspin.bands import expectation, interband_derivative, s_dipole
-from boltzspin.fermi import fermi_surface
-from boltzspin.models import fourth_order_derivative, resolve_observable
+from boltzspin.geometry.bands import expectation, interband_derivative, s_dipole
+from boltzspin.geometry.fermi import fermi_surface
+from boltzspin.models.continuum import fourth_order_derivative, resolve_observable
 
 __all__ = ["DENSE_CONTRIBUTIONS", "dense_transport", "dense_memory_estimate"]
 
@@ -177,7 +177,7 @@ def dense_memory_estimate(n_points_total, dim=2, n_bands=2, callable_channel=Fal
     finite-difference ``dU/dq`` with its temporaries, bounded by
     ``16 (1 + 2 D) n^2 + 16 D`` B per pair (measured 488 N^2 in total for
     n = D = 2).  The Boltzmann stage (``A`` and ``lstsq`` copies) needs less.
-    Not counted: the transient ray scan of :mod:`boltzspin.fermi`, about
+    Not counted: the transient ray scan of :mod:`boltzspin.geometry.fermi`, about
     0.3 MB per angle, which is freed before the pair arrays are built.
     """
     per_pair = 64 + 104 * dim

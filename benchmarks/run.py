@@ -99,7 +99,7 @@ def rashba_study(n_points, dense_points):
     """The shipped Rashba null study, run by the study runner at ``2 n_points`` Fermi points."""
     import tempfile
 
-    from boltzspin.study import load_study, run_study
+    from boltzspin.studies.study import load_study, run_study
 
     spec = load_study(Path(__file__).parents[1] / "studies" / "rashba_null.toml")
     spec["transport"]["n_points"] = n_points
@@ -110,7 +110,7 @@ def rashba_study(n_points, dense_points):
         result, t, mem = measure(lambda: run_study(spec, progress=False, executor="serial"))
     n_runs = int(result.failed.size)
     per_point = t / n_runs
-    from boltzspin.study import build_disorder
+    from boltzspin.studies.study import build_disorder
 
     dense_times, diffs = [], []
     for name in spec["disorder"]:  # the dense reference is too slow for the whole study: mu = 0.6 only

@@ -5,7 +5,7 @@ Semiclassical first-Born Boltzmann theory of the conserved s-current
 charge ``q`` explicit (electrons ``q = -1``).  Entry point: :func:`transport`.
 """
 
-from .disorder import (
+from .collisions.disorder import (
     DeltaCorrelated,
     GaussianCorrelated,
     MagneticImpurities,
@@ -20,14 +20,14 @@ from .errors import (
     ModelError,
     SolverError,
 )
-from .equilibrium import equilibrium_current, magnetization
-from .models import KPModel, MassiveDirac, Rashba
-from .response import CONTRIBUTIONS, transport
-from .superconductivity import BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave
-from .thermal_hall import thermal_hall
-from .tight_binding import (LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding, from_pythtb,
+from .responses.equilibrium import equilibrium_current, magnetization
+from .models.continuum import KPModel, MassiveDirac, Rashba
+from .responses.response import CONTRIBUTIONS, transport
+from .models.superconductivity import BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave
+from .responses.thermal_hall import thermal_hall
+from .models.tight_binding import (LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding, from_pythtb,
                             from_tbmodels)
-from .wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
+from .models.wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
 
 __version__ = "0.1.0"
 

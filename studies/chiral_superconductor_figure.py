@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import xarray as xr
 
-from boltzspin.plot import OKABE_ITO, figure, save
+from boltzspin.studies.plot import OKABE_ITO, figure, save
 
 MU_N = "model_chemical_potential"
 T_COLOURS = [OKABE_ITO[2], OKABE_ITO[4], OKABE_ITO[5], OKABE_ITO[6], OKABE_ITO[3], OKABE_ITO[0]]
@@ -24,7 +24,7 @@ def _models(ds):
 
 
 class _Legend:
-    """Handles and labels of several axes, for the figure legend of :func:`boltzspin.plot.save`."""
+    """Handles and labels of several axes, for the figure legend of :func:`boltzspin.studies.plot.save`."""
 
     def __init__(self, *axes):
         self.axes = axes

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import xarray as xr
 
-from boltzspin.plot import STYLE, figure, save
+from boltzspin.studies.plot import STYLE, figure, save
 
 GAP = 0.3
 

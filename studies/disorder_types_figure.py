@@ -4,7 +4,7 @@ import sys
 
 import xarray as xr
 
-from boltzspin.plot import OKABE_ITO, STYLE, figure, save, unit
+from boltzspin.studies.plot import OKABE_ITO, STYLE, figure, save, unit
 
 PANELS = [("boltzmann", "x", "x"), ("side_jump", "x", "y"), ("anomalous_distribution", "x", "y"),
           ("dipole_change", "x", "y"), ("intrinsic_dipole", "x", "y"), ("total", "x", "y")]

@@ -4,7 +4,7 @@ import sys
 
 import xarray as xr
 
-from boltzspin.plot import STYLE, figure, save, unit
+from boltzspin.studies.plot import STYLE, figure, save, unit
 
 
 def make_figure(ds, path):

@@ -6,7 +6,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.ticker import NullFormatter
 
-from boltzspin.plot import STYLE, figure, save, unit
+from boltzspin.studies.plot import STYLE, figure, save, unit
 
 
 def make_figure(ds, path):

@@ -4,7 +4,7 @@ import sys
 
 import xarray as xr
 
-from boltzspin.plot import figure, plot_contributions_vs, save, unit
+from boltzspin.studies.plot import figure, plot_contributions_vs, save, unit
 
 DENSITY, MU = 0.01, 0.6
 

@@ -5,7 +5,7 @@ import sys
 import numpy as np
 import xarray as xr
 
-from boltzspin.plot import OKABE_ITO, figure, save, unit
+from boltzspin.studies.plot import OKABE_ITO, figure, save, unit
 
 PANELS = [("sigma", "boltzmann", "x", "x"), ("alpha", "boltzmann", "x", "x"),
           ("sigma", "total", "x", "y"), ("alpha", "total", "x", "y")]

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin import bands
-from boltzspin.models import PAULI
+from boltzspin.geometry import bands
+from boltzspin.models.continuum import PAULI
 
 from conftest import random_hermitian
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.fermi import fermi_surface
-from boltzspin.scattering import scattering
+from boltzspin.geometry.fermi import fermi_surface
+from boltzspin.collisions.scattering import scattering
 
 AGREE_RTOL = 1e-10
 

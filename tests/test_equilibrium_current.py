@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.bands import (conventional_current, eigensystem, expectation, expectation_gradient,
+from boltzspin.geometry.bands import (conventional_current, eigensystem, expectation, expectation_gradient,
                              torque_dipole)
-from boltzspin.equilibrium import equilibrium_current
+from boltzspin.responses.equilibrium import equilibrium_current
 
 FD_RTOL = 1e-8  # fourth-order finite difference, h = 1e-3
 QUADRATURE_RTOL = 1e-10  # ray Fermi-sea integrals of smooth bounded seas

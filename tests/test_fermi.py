@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin import bands, fermi
+from boltzspin.geometry import bands, fermi
 
 RTOL = 1e-12
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.brillouin import grid_fermi_surface, grid_sea_integral
-from boltzspin.equilibrium import equilibrium_current, magnetization
-from boltzspin.models import KPModel
-from boltzspin.tight_binding import LatticeRashba, QiWuZhang, Rashba3D, TightBinding
+from boltzspin.geometry.brillouin import grid_fermi_surface, grid_sea_integral
+from boltzspin.responses.equilibrium import equilibrium_current, magnetization
+from boltzspin.models.continuum import KPModel
+from boltzspin.models.tight_binding import LatticeRashba, QiWuZhang, Rashba3D, TightBinding
 
 Q = -1.0
 UNIT = abs(Q) / (8 * np.pi)
@@ -211,7 +211,7 @@ def test_q_dependent_continuum_disorder_is_refused_on_a_lattice():
 @pytest.mark.parametrize("dim", [2, 3])
 def test_occupied_fraction_is_the_cdf_of_a_sum_of_uniforms(dim):
     """The box-spline fraction against Monte Carlo (fixed seed; 4e5 samples: error ~1e-3)."""
-    from boltzspin.brillouin import occupied_fraction
+    from boltzspin.geometry.brillouin import occupied_fraction
 
     rng = np.random.default_rng(17)
     widths = rng.random((6, 1, dim)) + 0.01

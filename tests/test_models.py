@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.models import PAULI, check_model, resolve_observable
+from boltzspin.models.continuum import PAULI, check_model, resolve_observable
 
 from conftest import random_hermitian
 

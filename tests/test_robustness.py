@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.models import PAULI
+from boltzspin.models.continuum import PAULI
 
 DELTA = bs.DeltaCorrelated(0.01, 1.0)
 

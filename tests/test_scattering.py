@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.boltzmann import solve_boltzmann
-from boltzspin.fermi import fermi_surface
-from boltzspin.scattering import scattering
+from boltzspin.collisions.boltzmann import solve_boltzmann
+from boltzspin.geometry.fermi import fermi_surface
+from boltzspin.collisions.scattering import scattering
 
 from conftest import random_hermitian
 

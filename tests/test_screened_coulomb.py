@@ -8,11 +8,11 @@ import pytest
 from scipy.integrate import quad
 
 import boltzspin as bs
-from boltzspin import scattering as scattering_module
-from boltzspin.disorder import PROFILE_SCREENED_COULOMB
-from boltzspin.fermi import fermi_surface
-from boltzspin.response import CONTRIBUTIONS
-from boltzspin.scattering import scattering
+from boltzspin.collisions import scattering as scattering_module
+from boltzspin.collisions.disorder import PROFILE_SCREENED_COULOMB
+from boltzspin.geometry.fermi import fermi_surface
+from boltzspin.responses.response import CONTRIBUTIONS
+from boltzspin.collisions.scattering import scattering
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from dense_reference import DENSE_CONTRIBUTIONS, dense_transport  # noqa: E402

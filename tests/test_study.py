@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-import boltzspin.study as study
-from boltzspin.cli import main
+import boltzspin.studies.study as study
+from boltzspin.studies.cli import main
 
 TINY = """
 [study]
@@ -53,7 +53,7 @@ spin = 1.0
 """
 
 FIGURE_SCRIPT = """
-from boltzspin.plot import figure, plot_contributions_vs, save, unit
+from boltzspin.studies.plot import figure, plot_contributions_vs, save, unit
 
 def make_figure(ds, path):
     fig, axes = figure(1, 1)
@@ -161,7 +161,7 @@ def test_interrupted_study_resumes_with_identical_result(tiny, tmp_path, monkeyp
 def test_killed_process_resumes(tiny, tmp_path):
     """SIGKILL a real run partway; the rerun computes only what is missing."""
     env = dict(os.environ, NUMBA_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "boltzspin.cli", "run", str(tiny), "--serial", "--quiet",
+    proc = subprocess.Popen([sys.executable, "-m", "boltzspin.studies.cli", "run", str(tiny), "--serial", "--quiet",
                              "--no-figure"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while len(points(tmp_path)) < 3 and proc.poll() is None and time.time() < deadline:

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.bands import eigensystem, expectation, s_dipole, s_orbital_moment_parts
-from boltzspin.models import check_model, fourth_order_derivative
-from boltzspin.bands import berry_curvature
-from boltzspin.superconductivity import (BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave,
+from boltzspin.geometry.bands import eigensystem, expectation, s_dipole, s_orbital_moment_parts
+from boltzspin.models.continuum import check_model, fourth_order_derivative
+from boltzspin.geometry.bands import berry_curvature
+from boltzspin.models.superconductivity import (BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave,
                                          berry_curvature_one_band, charge_dipole_one_band)
-from boltzspin.thermal_hall import thermal_hall
-from boltzspin.tight_binding import LatticeRashba, SquareLattice
+from boltzspin.responses.thermal_hall import thermal_hall
+from boltzspin.models.tight_binding import LatticeRashba, SquareLattice
 
 Q = -1.0
 PAIRINGS = [SWave(0.3), DWave(0.3), ChiralD(0.3), ChiralP(0.3)]

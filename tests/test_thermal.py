@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import boltzspin as bs
-from boltzspin.equilibrium import magnetization
-from boltzspin.response import fermi_window
+from boltzspin.responses.equilibrium import magnetization
+from boltzspin.responses.response import fermi_window
 
 Q = -1.0
 GAP = 0.3

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from conftest import random_hermitian
 
-import boltzspin.tight_binding as tbmod
+import boltzspin.models.tight_binding as tbmod
 from boltzspin.errors import ModelError
-from boltzspin.models import PAULI, Rashba, check_model, fourth_order_derivative
-from boltzspin.tight_binding import (
+from boltzspin.models.continuum import PAULI, Rashba, check_model, fourth_order_derivative
+from boltzspin.models.tight_binding import (
     LatticeRashba,
     QiWuZhang,
     Rashba3D,

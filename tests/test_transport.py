@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import boltzspin as bs
-from boltzspin.response import CONTRIBUTIONS
+from boltzspin.responses.response import CONTRIBUTIONS
 
 from conftest import ANALYTIC_RTOL, IDENTITY_RTOL, random_hermitian
 

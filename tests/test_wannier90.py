@@ -5,9 +5,9 @@ import pytest
 from test_tight_binding import random_tb
 
 from boltzspin.errors import ModelError
-from boltzspin.models import Rashba
-from boltzspin.tight_binding import LatticeRashba
-from boltzspin.wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
+from boltzspin.models.continuum import Rashba
+from boltzspin.models.tight_binding import LatticeRashba
+from boltzspin.models.wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
 
 #: Written files keep 17 significant digits: read-back agrees to round-off.
 ROUNDTRIP_ATOL = 1e-12

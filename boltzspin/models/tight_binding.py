@@ -30,8 +30,8 @@ import numbers
 
 import numpy as np
 
-from .errors import ModelError
-from .models import PAULI, Model, _as_k, _finite_real, _spin_half_operators
+from ..errors import ModelError
+from .continuum import PAULI, Model, _as_k, _finite_real, _spin_half_operators
 
 __all__ = ["LatticeRashba", "QiWuZhang", "Rashba3D", "TightBinding", "from_pythtb", "from_tbmodels"]
 

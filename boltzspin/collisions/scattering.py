@@ -57,10 +57,10 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from . import pair_kernels
-from .bands import expectation, interband_derivative, s_dipole
+from ..geometry.bands import expectation, interband_derivative, s_dipole
 from .disorder import PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULOMB
-from .errors import DisorderError
-from .models import fourth_order_derivative
+from ..errors import DisorderError
+from ..models.continuum import fourth_order_derivative
 
 __all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION"]
 

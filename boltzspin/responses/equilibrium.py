@@ -3,7 +3,7 @@ r"""Equilibrium: the s orbital magnetization of the letter's Eq. (6).
 .. math:: M^s = \sum_n\int[dk]\,\big(f_n\,m^s_n + g_n\,\Omega_n s_n\big),\qquad
           g_n = k_B T\ln(1 - f_n)
 
-with the s orbital moment :math:`m^s_n` of :func:`boltzspin.bands.s_orbital_moment`
+with the s orbital moment :math:`m^s_n` of :func:`boltzspin.geometry.bands.s_orbital_moment`
 and the Berry curvature :math:`\Omega_n` (2D: z components).  The first term
 is the *local* circuit (self-rotation and the moving s-dipole), the second
 the *global* circuit (Berry curvature).  At T = 0, :math:`g_n = (e_n-\mu)\,\Theta(\mu-e_n)`;
@@ -28,11 +28,11 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .bands import (berry_curvature, conventional_current, expectation, expectation_gradient,
+from ..geometry.bands import (berry_curvature, conventional_current, expectation, expectation_gradient,
                     s_orbital_moment, torque_dipole)
-from .brillouin import uses_grid
-from .errors import ModelError
-from .models import check_model, resolve_observable
+from ..geometry.brillouin import uses_grid
+from ..errors import ModelError
+from ..models.continuum import check_model, resolve_observable
 from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
 __all__ = ["magnetization", "equilibrium_current"]
@@ -60,11 +60,11 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
         As in :func:`boltzspin.transport` (``"charge"`` gives the ordinary
         orbital magnetization of carriers of charge ``q``).
     temperature : float
-        k_B T (k_B = 1); T > 0 averages over :func:`boltzspin.response.fermi_window`.
+        k_B T (k_B = 1); T > 0 averages over :func:`boltzspin.responses.response.fermi_window`.
     n_angles : int
-        Rays of the Fermi-sea quadrature of continuum models (see :mod:`boltzspin.fermi`).
+        Rays of the Fermi-sea quadrature of continuum models (see :mod:`boltzspin.geometry.fermi`).
     n_grid : int
-        k-grid points per reciprocal axis for lattice models (:mod:`boltzspin.brillouin`).
+        k-grid points per reciprocal axis for lattice models (:mod:`boltzspin.geometry.brillouin`).
 
     Returns
     -------
@@ -120,8 +120,8 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
         J^s_0 = J^s_{\rm conv} + D^\tau = \sum_n\int[dk]\,\big(f_n v_n s_n + g_n\,\partial_k s_n\big)
 
     with the torque dipole :math:`d^\tau_n = -(J^s)_{nn} + v_n s_n`
-    (:func:`boltzspin.bands.torque_dipole`) and :math:`\Omega^{\tau}_n = \partial_k s_n`
-    (:func:`boltzspin.bands.expectation_gradient`), ``g = k_B T ln(1 - f)``.  Because
+    (:func:`boltzspin.geometry.bands.torque_dipole`) and :math:`\Omega^{\tau}_n = \partial_k s_n`
+    (:func:`boltzspin.geometry.bands.expectation_gradient`), ``g = k_B T ln(1 - f)``.  Because
     :math:`\partial_k g_n = f_n v_n`, the conserved current is the integral of a total
     derivative, ``int d(g s)/dk``, and vanishes (Eq. 5: no net flow at equilibrium), while
     the conventional current ``{s, v}/2`` need not (e.g. Rashba's equilibrium spin current,

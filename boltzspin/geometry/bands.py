@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .errors import DegenerateBandsError, ModelError
-from .models import check_hermitian
+from ..errors import DegenerateBandsError, ModelError
+from ..models.continuum import check_hermitian
 
 __all__ = [
     "Eigensystem",

@@ -8,13 +8,13 @@ r"""Intrinsic thermal Hall conductivity of (quasi)particles from the Berry curva
 
 with ``sigma^N`` the particle-number (``q = 1``, ``s = 1``) Hall conductivity
 of the states below ``epsilon`` and ``w`` the Nambu weight (1/2 for a doubled BdG
-basis, :attr:`boltzspin.superconductivity.BdG.nambu_weight`; 1 otherwise).
+basis, :attr:`boltzspin.models.superconductivity.BdG.nambu_weight`; 1 otherwise).
 ``J^Q_x = kappa_xy (-d_y T)``; hbar = 1, k_B = 1.  With a gap at ``mu``,
 ``kappa_xy / T -> (pi^2/3) sigma^N_xy(mu) = C pi / 6`` for Chern number ``C``
 (``sigma^N = C / (2 pi)``): the quantum of thermal conductance ``pi k_B^2 T / (6 hbar)``
 per unit of ``C`` (Qin, Niu and Shi, PRL 107, 236601 (2011); for chiral d + id,
 ``C = 2``: Senthil, Marston and Fisher, PRB 60, 4245 (1999)).  The Fermi window is
-sampled like :func:`boltzspin.response.fermi_window`.
+sampled like :func:`boltzspin.responses.response.fermi_window`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from .bands import berry_curvature
-from .errors import ModelError
-from .models import check_model
+from ..geometry.bands import berry_curvature
+from ..errors import ModelError
+from ..models.continuum import check_model
 from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
 __all__ = ["thermal_hall"]

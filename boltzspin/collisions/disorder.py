@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import DisorderError
+from ..errors import DisorderError
 
 __all__ = [
     "Channel",
@@ -275,7 +275,7 @@ class MagneticImpurities(Disorder):
 
     def U(self, q, orientation=(0.0, 0.0, 1.0), model=None):
         """``J S n . sigma`` for one impurity orientation ``n`` (default z)."""
-        from .models import PAULI
+        from ..models.continuum import PAULI
 
         pauli = PAULI if model is None else self._pauli(model)
         n = np.asarray(orientation, dtype=float)

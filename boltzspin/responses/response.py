@@ -33,15 +33,15 @@ import numbers
 import numpy as np
 import xarray as xr
 
-from .bands import berry_curvature, conventional_berry_curvature, expectation
-from .brillouin import cell, grid_fermi_surface, grid_sea_integral, uses_grid
-from .boltzmann import RESIDUAL_TOL, solve_boltzmann
-from .disorder import Disorder
-from .errors import BoltzspinError, FermiSurfaceError, ModelError
-from .fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
-from .models import MassiveDirac, Rashba, check_model, resolve_observable
-from .tight_binding import TightBinding
-from .scattering import SPARSE_TOL, check_disorder, scattering
+from ..geometry.bands import berry_curvature, conventional_berry_curvature, expectation
+from ..geometry.brillouin import cell, grid_fermi_surface, grid_sea_integral, uses_grid
+from ..collisions.boltzmann import RESIDUAL_TOL, solve_boltzmann
+from ..collisions.disorder import Disorder
+from ..errors import BoltzspinError, FermiSurfaceError, ModelError
+from ..geometry.fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
+from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observable
+from ..models.tight_binding import TightBinding
+from ..collisions.scattering import SPARSE_TOL, check_disorder, scattering
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
            "CONTRIBUTIONS", "UNITS"]
@@ -80,7 +80,7 @@ def _check_inputs(mu, charge, n_points, disorder):
         raise ModelError(f"n_points={n_points!r} must be an integer >= 8 (angles per sheet)")
     if not isinstance(disorder, Disorder):
         raise BoltzspinError(
-            f"disorder must be a boltzspin.disorder species (e.g. DeltaCorrelated), got {disorder!r}"
+            f"disorder must be a boltzspin.collisions.disorder species (e.g. DeltaCorrelated), got {disorder!r}"
         )
 
 
@@ -101,7 +101,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     """Fermi surface, Fermi-sea integrals and their diagnostics (cached for the last arguments).
 
     Returns ``(fs, sea_value, diagnostics)``; 2D continuum models use rays
-    (:mod:`boltzspin.fermi`), lattice and 3D models k-grids (:mod:`boltzspin.brillouin`).
+    (:mod:`boltzspin.geometry.fermi`), lattice and 3D models k-grids (:mod:`boltzspin.geometry.brillouin`).
     """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
            tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
@@ -172,8 +172,8 @@ def sea_integral(model, mu, integrand, *, n_grid=128, n_angles=128, origin=(0.0,
                  bounded=False):
     """T = 0 Fermi-sea integral of any 2D/3D model, elementwise ``(value, error)``.
 
-    Lattice and 3D models use the k-grid (``n_grid`` per axis, :mod:`boltzspin.brillouin`),
-    2D continuum models ``n_angles`` rays (:mod:`boltzspin.fermi`).  ``bounded=True``
+    Lattice and 3D models use the k-grid (``n_grid`` per axis, :mod:`boltzspin.geometry.brillouin`),
+    2D continuum models ``n_angles`` rays (:mod:`boltzspin.geometry.fermi`).  ``bounded=True``
     refuses a band filled to infinity (integrands that do not decay).
     """
     if uses_grid(model):
@@ -271,12 +271,12 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     Parameters
     ----------
     model : model object
-        See :mod:`boltzspin.models`.
+        See :mod:`boltzspin.models.continuum`.
     mu : float
         Chemical potential (T = 0).  In a gap or below every band the system is
         an insulator: Fermi-surface parts are zero and only the Berry part
         remains (letter Eq. 12).
-    disorder : :class:`~boltzspin.disorder.Disorder`
+    disorder : :class:`~boltzspin.collisions.disorder.Disorder`
         Impurity species (possibly a sum of several).
     observable : str or (n, n) array
         ``"charge"`` (``s = charge * 1``), a name in ``model.operators``, or a
@@ -285,18 +285,18 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         Carrier charge ``q`` (electrons: ``-1``).
     n_points : int
         Angles per Fermi sheet.  The Fermi-sea integrals use
-        ``n_points // 8`` rays, at least 64 and at most 1024 (:func:`boltzspin.fermi.sea_angles`),
+        ``n_points // 8`` rays, at least 64 and at most 1024 (:func:`boltzspin.geometry.fermi.sea_angles`),
         and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
     origin, k_max, radial_samples :
         Centre of the rays, radial extent and radial grid used to bracket
-        crossings (see :mod:`boltzspin.fermi`).
+        crossings (see :mod:`boltzspin.geometry.fermi`).
     gauge_seed : int, optional
         Multiply every eigenvector by random phases (a gauge-invariance check;
         results must not change).
     solver_tol : float
         Relative residual required of the Boltzmann solves.
     method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
-        Collision-operator kind (:mod:`boltzspin.scattering`); "auto" picks
+        Collision-operator kind (:mod:`boltzspin.collisions.scattering`); "auto" picks
         per disorder channel.  ``attrs["collision_operator"]`` records the choice.
     sparse_tol : float
         Drop tolerance of sparse operators; ``attrs["sparse_rate_error_bound"]``

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from .bands import Eigensystem, eigensystem
-from .errors import FermiSurfaceError
+from ..errors import FermiSurfaceError
 
 __all__ = ["FermiSurface", "RayScan", "scan_rays", "fermi_surface", "fermi_sea_integral"]
 
@@ -366,7 +366,7 @@ class FermiSurface:
     band : (N,) band index of each point.
     sheet : (N,) sheet index of each point.
     weight : (N,) measure ``w_p = dS_p / ((2 pi)^D |v_p|)``.
-    eigensystem : :class:`~boltzspin.bands.Eigensystem` at the points.
+    eigensystem : :class:`~boltzspin.geometry.bands.Eigensystem` at the points.
     scan : the :class:`RayScan` it came from.
     """
 
@@ -505,7 +505,7 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
         I(N/2 rays)|`` -- a conservative estimate of the quadrature error;
         an array like ``value`` if ``elementwise``.
 
-    The model is assumed validated (:func:`boltzspin.models.check_model`);
+    The model is assumed validated (:func:`boltzspin.models.continuum.check_model`);
     the Hermiticity check is skipped at the many quadrature nodes, but
     non-finite values still raise.
     """

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import BoltzspinError
+from ..errors import BoltzspinError
 
 
 def _run(args):

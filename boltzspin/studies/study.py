@@ -1,7 +1,7 @@
 """Parameter studies: run every point of a study file, resumably, and merge one netCDF.
 
 The study-file format (TOML: model, disorder, sweep axes, quantity) and its
-parser are in :mod:`boltzspin.study_file`; this module executes the points and
+parser are in :mod:`boltzspin.studies.study_file`; this module executes the points and
 assembles the result.
 
 Nothing is lost: each finished point is written atomically (temporary file

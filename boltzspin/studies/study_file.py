@@ -1,4 +1,4 @@
-"""Study files: the TOML format of parameter studies and its parser (run by :mod:`boltzspin.study`).
+"""Study files: the TOML format of parameter studies and its parser (run by :mod:`boltzspin.studies.study`).
 
 A study file has the sections
 
@@ -55,7 +55,7 @@ merged Dataset has dims ``(disorder, <sweep axes in file order>, contribution,
 i, j)`` with ``.`` in axis names replaced by ``_``.
 
 ``[study] quantity = "magnetization"`` computes
-:func:`boltzspin.equilibrium.magnetization` per point instead: its keyword
+:func:`boltzspin.responses.equilibrium.magnetization` per point instead: its keyword
 arguments come from a ``[magnetization]`` table (``mu``, ``observable``,
 ``charge``, ``temperature``, ``n_grid``, ``energy_step``, ...; non-model sweep
 keys go there too), there is no ``[disorder]`` section, and the merged Dataset
@@ -81,13 +81,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import disorder as disorder_module
-from . import models as models_module
-from . import superconductivity
-from . import tight_binding
-from .equilibrium import magnetization
-from .errors import BoltzspinError, ModelError
-from .response import transport
+from ..collisions import disorder as disorder_module
+from ..models import continuum as models_module
+from ..models import superconductivity
+from ..models import tight_binding
+from ..responses.equilibrium import magnetization
+from ..errors import BoltzspinError, ModelError
+from ..responses.response import transport
 
 __all__ = ["load_study", "jobs", "build_model", "build_disorder", "dim_name", "StudyError",
            "QUANTITIES", "MODEL_TYPES", "PAIRING_TYPES", "DISORDER_TYPES"]

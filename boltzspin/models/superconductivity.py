@@ -29,7 +29,7 @@ Nambu bases (hbar = 1, energies measured from the quasiparticle Fermi level 0):
 
 The quasiparticle charge is ``q rho_n``, ``rho_n = <tau_z>`` (``xi/E`` for one
 band); the charge dipole ``d_n`` (letter Eq. 9) and orbital moment ``m_n`` (Eq. 8)
-are the general s-dipole and s-orbital moment of :mod:`boltzspin.bands` with
+are the general s-dipole and s-orbital moment of :mod:`boltzspin.geometry.bands` with
 ``s = q tau_z``; :func:`charge_dipole_one_band` gives the closed form.
 """
 
@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ModelError
-from .models import Model, _as_k, _finite_real, check_model, fourth_order_derivative
+from ..errors import ModelError
+from .continuum import Model, _as_k, _finite_real, check_model, fourth_order_derivative
 
 __all__ = ["BdG", "Pairing", "SWave", "DWave", "ChiralD", "ChiralP", "CustomPairing",
            "charge_dipole_one_band", "berry_curvature_one_band"]
@@ -247,7 +247,7 @@ def charge_dipole_one_band(model, k, charge=-1.0):
     .. math:: d_{\pm} = -\frac{q}{2}\,(1 - \rho_\pm^2)\,\nabla_k\theta
 
     for both Bogoliubov bands (``+`` upper, ``-`` lower).  It equals the general
-    s-dipole of :func:`boltzspin.bands.s_dipole` with ``s = q tau_z`` (tested); the
+    s-dipole of :func:`boltzspin.geometry.bands.s_dipole` with ``s = q tau_z`` (tested); the
     sign is that of our Nambu convention (``Delta`` in the upper-right block).
     Returns ``(rho (..., 2), d (..., 2, D))`` with bands ordered as ``eigh`` (lower first).
     """
@@ -264,7 +264,7 @@ def berry_curvature_one_band(model, k):
               \qquad \rho = \xi/E,\ \theta = \arg\Delta
 
     (the letter, before its Eq. 10).  It equals the general Berry curvature of
-    :func:`boltzspin.bands.berry_curvature` (tested).  Returns ``(..., 2)``, lower band first.
+    :func:`boltzspin.geometry.bands.berry_curvature` (tested).  Returns ``(..., 2)``, lower band first.
     """
     if model.dim != 2:
         raise ModelError("berry_curvature_one_band needs a 2D model")

@@ -1,6 +1,6 @@
 r"""Fermi surfaces and Fermi-sea integrals on k-grids: lattice (periodic) and 3D models.
 
-The ray method of :mod:`boltzspin.fermi` needs 2D sheets that are star-shaped
+The ray method of :mod:`boltzspin.geometry.fermi` needs 2D sheets that are star-shaped
 about an origin.  Lattice models (``model.periodic``) and every 3D model use a
 grid instead:
 
@@ -39,7 +39,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .bands import Eigensystem, eigensystem
-from .errors import DegenerateBandsError, FermiSurfaceError
+from ..errors import DegenerateBandsError, FermiSurfaceError
 from .fermi import FermiSurface, band_energies, band_extremum, radial_extent
 
 __all__ = ["Cell", "cell", "grid_fermi_surface", "grid_sea_integral", "uses_grid"]
@@ -311,7 +311,7 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None, box=None):
 
     Returns
     -------
-    fs : :class:`~boltzspin.fermi.FermiSurface` (``scan`` is ``None``; empty in a gap)
+    fs : :class:`~boltzspin.geometry.fermi.FermiSurface` (``scan`` is ``None``; empty in a gap)
     error_estimate : float
         ``|DOS(G) - DOS(G/2)| / (3 DOS(G))``.
     """

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .errors import SolverError
+from ..errors import SolverError
 
 __all__ = ["BoltzmannSolution", "solve_boltzmann", "coupled_sets"]
 
@@ -135,7 +135,7 @@ def solve_boltzmann(scat, source, sheet, tol=RESIDUAL_TOL, maxiter=None):
 
     Parameters
     ----------
-    scat : :class:`~boltzspin.scattering.CollisionOperator`
+    scat : :class:`~boltzspin.collisions.scattering.CollisionOperator`
     source : (N, m) array of right-hand sides ``S_p`` (e.g. ``q E . v_p``).
     sheet : (N,) sheet label of each point.
     tol : float

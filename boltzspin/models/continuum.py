@@ -21,7 +21,7 @@ import numbers
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 __all__ = [
     "Model",
@@ -177,7 +177,7 @@ class MassiveDirac(Model):
     .. math:: H = v (k_x \sigma_x + k_y \sigma_y) + \Delta \sigma_z
 
     The lower band is unbounded below; Fermi-sea integrals over it use the
-    convergent tail treatment documented in :mod:`boltzspin.fermi`.
+    convergent tail treatment documented in :mod:`boltzspin.geometry.fermi`.
     Operators ``sx, sy, sz`` are sigma / 2 (pseudospin in units of hbar).
     Reference: Sinitsyn et al., PRB 75, 045315 (2007).
     """
@@ -303,7 +303,7 @@ def check_model(model, k=None, rtol=HERMITIAN_RTOL):
     """
     for attr in ("dim", "n_bands", "hamiltonian", "velocity", "operators"):
         if not hasattr(model, attr):
-            raise ModelError(f"model {model!r} has no attribute {attr!r}; see boltzspin.models")
+            raise ModelError(f"model {model!r} has no attribute {attr!r}; see boltzspin.models.continuum")
     d, n = model.dim, model.n_bands
     if k is None:
         k = np.random.default_rng(12345).normal(size=(7, d))

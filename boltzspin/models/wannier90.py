@@ -8,7 +8,7 @@ interpolates in **convention II** (no orbital positions in the phases),
 
 with :math:`N_{\mathbf R}` the Wigner-Seitz degeneracy (Mostofi et al., Comput.
 Phys. Commun. 178, 685 (2008); Pizzi et al., J. Phys.: Condens. Matter 32,
-165902 (2020)).  A :class:`~boltzspin.tight_binding.TightBinding` with table
+165902 (2020)).  A :class:`~boltzspin.models.tight_binding.TightBinding` with table
 :math:`t_{\mathbf R} = H(\mathbf R)/N_{\mathbf R}` and positions ``tau`` uses
 convention I, :math:`H^{I}(\mathbf k) = U^\dagger H^{W}(\mathbf k) U` with
 :math:`U = \mathrm{diag}(e^{i\mathbf k\cdot\boldsymbol\tau_m})`: **the same table, no
@@ -33,7 +33,7 @@ import os
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 from .tight_binding import TightBinding
 
 __all__ = ["read_hr_dat", "read_tb_dat", "write_hr_dat", "write_tb_dat"]

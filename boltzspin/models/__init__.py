@@ -1,0 +1,4 @@
+"""Band models: continuum k.p models, tight-binding models, Bogoliubov quasiparticles.
+
+First stage of the pipeline (models -> geometry -> collisions -> responses -> studies).
+"""
