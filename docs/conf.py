@@ -74,6 +74,11 @@ numpydoc_validation_exclude = {
     r"\.__init__$",
     r"\.__repr__$",
     r"\.__call__$",
+    # Strict validation covers the public API: every name of ``boltzspin.__all__`` (documented
+    # under ``boltzspin.NAME``), ``boltzspin.errors``, ``boltzspin.data`` and ``converge``.
+    # The module pages of the pipeline stages are rendered but not yet validated.
+    r"^boltzspin\.(models|geometry|collisions|studies)\.",
+    r"^boltzspin\.responses\.(response|equilibrium|thermal_hall)\.",
 }
 
 # --- executed tutorials (MyST-NB) ------------------------------------------------
@@ -84,4 +89,4 @@ nb_execution_show_tb = True
 nb_merge_streams = True
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
-suppress_warnings = ["mystnb.unknown_mime_type", "toc.empty_glob"]
+suppress_warnings = ["mystnb.unknown_mime_type"]

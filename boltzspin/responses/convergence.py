@@ -151,7 +151,7 @@ def converge(function, *args, tol=1e-4, rtol=0.0, tolerances=None, parameter="n_
 
     See Also
     --------
-    boltzspin.transport : the main calculation, whose estimates are read here.
+    boltzspin.transport : The main calculation, whose estimates are read here.
 
     Notes
     -----

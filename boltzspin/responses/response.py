@@ -1,6 +1,6 @@
 r"""Every contribution to the conserved s-current, as an xarray Dataset.
 
-:func:`transport` evaluates THEORY.md section 6 at T = 0 for a uniform field
+:func:`transport` evaluates the conserved current (documentation: Theory) at T = 0 for a uniform field
 ``E`` and returns ``sigma[contribution, i, j]`` with ``J^s_i = sigma_ij E_j``:
 
 ==========================  =====================================================
@@ -300,7 +300,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
 
     See Also
     --------
-    converge : raise ``n_points`` until every error estimate is within tolerance.
+    converge : Raise ``n_points`` until every error estimate is within tolerance.
 
     Notes
     -----

@@ -108,11 +108,12 @@ def _submodules():
 def write_api(outdir):
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "boltzspin.rst").write_text(_top_level_page())
-    errors = importlib.import_module("boltzspin.errors")
-    (outdir / "boltzspin.errors.rst").write_text(_module_page(errors))
     index = [_title("Modules by pipeline stage"),
              "models -> geometry -> collisions -> responses -> studies: a stage never imports a later one.", "",
-             ".. toctree::", "   :maxdepth: 1", "", "   boltzspin.errors"]
+             ".. toctree::", "   :maxdepth: 1", ""]
+    for name in ("boltzspin.errors", "boltzspin.data"):
+        (outdir / f"{name}.rst").write_text(_module_page(importlib.import_module(name)))
+        index.append(f"   {name}")
     for package, modules in _submodules():
         for module in modules:
             (outdir / f"{module.__name__}.rst").write_text(_module_page(module))
@@ -191,6 +192,19 @@ def write_gallery(root, path):
     path.write_text("\n".join(lines))
 
 
+def _expand_rest(app, docname, source):
+    """In an ``index`` page, replace a toctree line ``*`` by the pages of its folder not listed before it.
+
+    Like ``:glob:``, but keeps the explicit order first and does not warn when nothing is left.
+    """
+    if not docname.endswith("index") or "\n*\n" not in source[0]:
+        return
+    folder = Path(app.srcdir) / Path(docname).parent
+    listed = set(re.findall(r"^([\w/.-]+)$", source[0], flags=re.M))
+    rest = sorted(p.stem for p in folder.glob("*.md") if p.stem != "index" and p.stem not in listed)
+    source[0] = source[0].replace("\n*\n", "\n" + "".join(f"{name}\n" for name in rest))
+
+
 def generate(app):
     src = Path(app.srcdir)
     write_api(src / "api" / "generated")
@@ -200,4 +214,5 @@ def generate(app):
 
 def setup(app):
     app.connect("builder-inited", generate)
+    app.connect("source-read", _expand_rest)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
