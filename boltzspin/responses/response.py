@@ -46,6 +46,8 @@ from ..collisions.scattering import SPARSE_TOL, check_disorder, scattering
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
            "CONTRIBUTIONS", "UNITS"]
 
+#: Names of the contributions to the conserved current, in the order of the
+#: ``contribution`` coordinate of ``sigma`` and ``alpha``; ``"total"`` is their sum.
 CONTRIBUTIONS = (
     "intrinsic_berry",
     "intrinsic_dipole",
