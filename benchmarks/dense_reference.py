@@ -1,6 +1,6 @@
 r"""Dense NumPy reference for the Fermi-surface part of :func:`boltzspin.transport`.
 
-A deliberately plain implementation of THEORY.md sections 4-6 that stores every
+A deliberately plain implementation of the first-Born theory (documentation: Theory) that stores every
 pair quantity as a full ``N x N`` (or ``N x N x D``) array and solves the
 Boltzmann equation with a dense least-squares solve.  It is **a reference, not
 for production**: memory grows as ``N^2`` and time as ``N^3``.  It serves as
@@ -116,7 +116,7 @@ def dense_transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=
     With weights ``w_p``, velocities ``v_p``, ``s_p = <u_p|s|u_p>``, dipoles ``d^s_p``:
 
     * ``K_pp' = sum_a prefactor_a |V^a_p'p|^2`` (symmetrized to round-off);
-    * ``dr^s_p'p = s_p' a + s_p b`` and ``dr = a + b`` (THEORY.md §6 item 4), so
+    * ``dr^s_p'p = s_p' a + s_p b`` and ``dr = a + b`` (documentation: Theory, "The conserved current", side jump), so
       ``Y^{s,i}_p = sum_a sum_p' w_p' prefactor_a |V^a|^2 dr^{s,i}_p'p`` and
       ``v^{sj}_p`` is the same with ``s = 1``;
     * ``phi^(j)`` solves ``sum_p' w_p' K_pp' (phi_p - phi_p') = q v^j_p`` and

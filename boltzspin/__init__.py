@@ -14,12 +14,14 @@ from .collisions.disorder import (
 )
 from .errors import (
     BoltzspinError,
+    ConvergenceError,
     DegenerateBandsError,
     DisorderError,
     FermiSurfaceError,
     ModelError,
     SolverError,
 )
+from .responses.convergence import converge
 from .responses.equilibrium import equilibrium_current, magnetization
 from .models.continuum import KPModel, MassiveDirac, Rashba
 from .responses.response import CONTRIBUTIONS, transport
@@ -33,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "transport",
+    "converge",
     "magnetization",
     "equilibrium_current",
     "CONTRIBUTIONS",
@@ -63,6 +66,7 @@ __all__ = [
     "Potential",
     "ScreenedCoulomb",
     "BoltzspinError",
+    "ConvergenceError",
     "DegenerateBandsError",
     "DisorderError",
     "FermiSurfaceError",

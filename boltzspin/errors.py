@@ -27,3 +27,7 @@ class DisorderError(BoltzspinError, ValueError):
 
 class SolverError(BoltzspinError):
     """The linearized Boltzmann equation could not be solved to tolerance."""
+
+
+class ConvergenceError(BoltzspinError):
+    """A resolution limit was reached before the error estimates met their tolerance."""

@@ -1,4 +1,4 @@
-r"""The linearized Boltzmann equation on the Fermi surface (THEORY.md section 5).
+r"""The linearized Boltzmann equation on the Fermi surface (documentation: Theory, "The linearized Boltzmann equation").
 
 With :math:`g_p = (-\partial f_0/\partial e)\,\phi_p` the equation
 

@@ -2,7 +2,7 @@ r"""Impurity species: the Fourier-transformed single-impurity potential U(q).
 
 Each species is a small class with a density ``n_imp`` (per area in 2D), a
 documented matrix element ``U(q)`` on the model's orbital/spin space and a
-``repr`` recording its parameters.  First-Born rates (THEORY.md section 4):
+``repr`` recording its parameters.  First-Born rates (documentation: Theory, "First-Born scattering"):
 
 .. math:: w_{l'l} = 2\pi n_\mathrm{imp}\,|\langle u_{l'}|U(k'-k)|u_l\rangle|^2
           \,\delta(e_{l'} - e_l).
@@ -118,8 +118,20 @@ class DeltaCorrelated(Disorder):
 
     .. math:: U(\mathbf q) = u_0\,M
 
-    with ``u0 = strength`` and ``M = matrix`` (identity by default).  Units:
-    energy x area (2D).  Reference: Sinitsyn et al., PRB 75, 045315 (2007).
+    with ``u0 = strength`` and ``M = matrix`` (identity by default).
+
+    Parameters
+    ----------
+    density : float
+        Impurity density ``n_imp`` (per area in 2D, per volume in 3D), positive.
+    strength : float
+        ``u0`` (energy x area in 2D, energy x volume in 3D).
+    matrix : (n, n) array, optional
+        Hermitian matrix ``M`` on the orbital/spin space; identity by default.
+
+    References
+    ----------
+    N. A. Sinitsyn et al., PRB 75, 045315 (2007).
     """
 
     def __init__(self, density, strength, matrix=None):
@@ -137,7 +149,20 @@ class DeltaCorrelated(Disorder):
         return _check_matrix("DeltaCorrelated.matrix", self.matrix, n)
 
     def U(self, q, n=None):
-        """``strength * matrix`` broadcast over ``q`` (shape ``(..., D)``)."""
+        """``strength * matrix`` broadcast over ``q`` (shape ``(..., D)``).
+
+        Parameters
+        ----------
+        q : (..., D) array
+            Momentum transfer ``k' - k``.
+        n : int, optional
+            Matrix size when ``matrix`` is None (default 2).
+
+        Returns
+        -------
+        (..., n, n) array
+            ``U(q)`` (energy x area in 2D).
+        """
         q = np.asarray(q, dtype=float)
         m = self._matrix(n or (2 if self.matrix is None else self.matrix.shape[0]))
         return self.strength * np.broadcast_to(m, q.shape[:-1] + m.shape)
@@ -154,6 +179,15 @@ class GaussianCorrelated(Disorder):
 
     (the Fourier transform of a Gaussian of width ``ell/sqrt(2)`` with
     integral ``u0``).  Units: energy x area.
+
+    Parameters
+    ----------
+    density : float
+        Impurity density ``n_imp`` (per area), positive.
+    strength : float
+        ``u0`` (energy x area).
+    length : float
+        Correlation length ``ell`` (length), positive.
     """
 
     def __init__(self, density, strength, length):
@@ -209,7 +243,7 @@ class ScreenedCoulomb(Disorder):
     (kind :data:`PROFILE_SCREENED_COULOMB`, parameter ``q_TF``).  Because
     ``f`` is real and multiplies a q-independent matrix,
     ``<u'|dU/dq|u> = (df/dq/f) V`` is a real multiple of ``V``, so the
-    ``-Im[<u'|dU/dq|u>/V]`` term of the coordinate shift (THEORY.md section 6)
+    ``-Im[<u'|dU/dq|u>/V]`` term of the coordinate shift (documentation: Theory, "The conserved current")
     vanishes identically: no phase, no ``dU/dq`` contribution (the cusp of
     ``|q|`` at ``q = 0`` does not enter).  The slow ``1/q`` tail means that no
     pair can be dropped: the collision operator is always ``"dense"`` or
@@ -228,7 +262,20 @@ class ScreenedCoulomb(Disorder):
         )
 
     def U(self, q, n=2):
-        """``strength * 2 pi/(|q| + q_TF) * identity`` for ``q`` of shape ``(..., D)``."""
+        """``strength * 2 pi/(|q| + q_TF) * identity`` for ``q`` of shape ``(..., D)``.
+
+        Parameters
+        ----------
+        q : (..., D) array
+            Momentum transfer ``k' - k``.
+        n : int
+            Matrix size.
+
+        Returns
+        -------
+        (..., n, n) array
+            ``U(q)`` (energy x area in 2D).
+        """
         q = np.asarray(q, dtype=float)
         f = self.strength * 2 * np.pi / (np.sqrt(np.sum(q**2, axis=-1)) + self.screening)
         return f[..., None, None] * np.eye(n)
@@ -250,7 +297,16 @@ class MagneticImpurities(Disorder):
 
     with ``J = exchange`` and ``S = spin``.  Averaged over orientations as
     three uncorrelated channels ``U_a = J sigma_a`` of weight ``S^2/3``
-    (THEORY.md section 4).  ``sigma_a = 2 s_a`` uses the model's ``sx, sy, sz``.
+    (see the theory page on scattering).  ``sigma_a = 2 s_a`` uses the model's ``sx, sy, sz``.
+
+    Parameters
+    ----------
+    density : float
+        Impurity density ``n_imp`` (per area in 2D), positive.
+    exchange : float
+        Exchange coupling ``J`` (energy x area in 2D).
+    spin : float
+        Impurity spin ``S`` (dimensionless), positive.
     """
 
     def __init__(self, density, exchange, spin):
@@ -274,7 +330,22 @@ class MagneticImpurities(Disorder):
             ) from exc
 
     def U(self, q, orientation=(0.0, 0.0, 1.0), model=None):
-        """``J S n . sigma`` for one impurity orientation ``n`` (default z)."""
+        """``J S n . sigma`` for one impurity orientation ``n`` (default z).
+
+        Parameters
+        ----------
+        q : (..., D) array
+            Momentum transfer ``k' - k``.
+        orientation : 3-sequence of float
+            Direction ``n`` of the impurity moment (normalized here).
+        model : Model, optional
+            Model whose ``sx, sy, sz`` define ``sigma``; Pauli matrices by default.
+
+        Returns
+        -------
+        (..., n, n) array
+            ``U(q)`` (energy x area in 2D).
+        """
         from ..models.continuum import PAULI
 
         pauli = PAULI if model is None else self._pauli(model)
@@ -307,11 +378,15 @@ class Potential(Disorder):
         ``dU/dq``, shape ``(..., D, n, n)``; by default a fourth-order central
         difference with step ``fd_step`` (error ~ fd_step^4, ~1e-12 relative
         for U varying on momentum scales of order one).
+    fd_step : float
+        Finite-difference step (inverse length) of the default gradient.
     name : str, optional
         Label for ``repr``.
 
-    The coordinate shift includes ``-Im <l'|dU|l>/V`` for matrix-valued or
-    complex ``U(q)`` (THEORY.md section 6).
+    Notes
+    -----
+    The coordinate shift includes ``-Im <l'|dU/dq|l>/V`` for matrix-valued or
+    complex ``U(q)`` (see the theory page on the conserved current).
     """
 
     def __init__(self, density, U, gradient=None, fd_step=1e-4, name=None):

@@ -11,7 +11,7 @@ parameter ``length`` then holds ``q_TF``) and inputs
 
 For each pair (initial ``p``, final ``p'``) with ``V = f <u_p'|M u_p>``:
 ``K = pref |V|^2``, ``pref |V|^2 a^i = -pref Im[conj(V) f <chi^i_p'|M u_p>]``,
-``pref |V|^2 b^i = -pref Im[conj(V) f <u_p'|M chi^i_p>]`` (THEORY.md section 6),
+``pref |V|^2 b^i = -pref Im[conj(V) f <u_p'|M chi^i_p>]`` (documentation: Theory, "The conserved current"),
 accumulated into ``ys[p] += w_p' (s_p' a + s_p b)`` and ``ysj[p] += w_p' (a + b)``.
 Loops run in parallel over ``p`` (``numba.prange``); thread count is
 ``numba.get_num_threads()``, by default the number of cores, overridable

@@ -2,7 +2,7 @@ r"""First-Born collision operators on the Fermi surface: rates and coordinate sh
 
 For Fermi points ``p`` (initial ``l``) and ``p'`` (final ``l'``), with
 :math:`V_{p'p} = \langle u_{p'}|U(k_{p'}-k_p)|u_p\rangle` per disorder channel
-(THEORY.md sections 4 and 6):
+(documentation: Theory, "First-Born scattering" and "The conserved current"):
 
 * kernel :math:`K_{pp'} = \sum_a 2\pi n_\mathrm{imp} c_a |V^a_{p'p}|^2` (symmetric);
 * coordinate shift, multiplied out so that no ``1/V`` appears,
@@ -331,7 +331,7 @@ def _choose(method, channel, k, sparse_tol):
 def _check_positions(model, s_matrix, disorder):
     r"""Impurity matrices and the observable must act within one orbital position.
 
-    boltzspin uses the impurity-centred ``U(q)`` of THEORY.md section 4 with
+    boltzspin uses the impurity-centred ``U(q)`` of the theory page "First-Born scattering" with
     lattice eigenvectors in the convention-I Bloch sum (orbital positions in the
     phases).  An impurity acting on orbitals at one position ``tau`` is then
     centred on that position, and the coordinate shifts measure the electron's

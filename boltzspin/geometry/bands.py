@@ -1,4 +1,4 @@
-r"""Eigen-data and band geometry (THEORY.md section 2), vectorized over k.
+r"""Eigen-data and band geometry (documentation: Theory, "Band geometry"), vectorized over k.
 
 Every quantity is built from interband matrix elements only,
 

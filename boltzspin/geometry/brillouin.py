@@ -12,7 +12,7 @@ grid instead:
   (:func:`skimage.measure.marching_cubes`);
 * every vertex is projected onto the exact surface ``e_n(k) = mu`` with Newton
   steps along the group velocity, ``k <- k - (e_n - mu) v_n / |v_n|^2``;
-* a vertex carries the measure of THEORY.md section 3,
+* a vertex carries the Fermi-surface measure (documentation: Theory),
   :math:`w_p = dS_p / ((2\pi)^D |v_p|)`, with ``dS_p`` half of its two polyline
   segments (2D) or a third of its triangles' areas (3D).
 

@@ -5,7 +5,7 @@ Both are built on rays from an origin ``k0``: along each direction
 crossing of ``mu`` is bracketed and refined by Illinois (regula falsi) steps to
 machine precision.
 
-Fermi-surface measure (THEORY.md section 3).  In polar coordinates about
+Fermi-surface measure (documentation: Theory, "Fermi-surface measure").  In polar coordinates about
 ``k0``, :math:`d^2k = r\,dr\,d\theta` and
 :math:`\delta(e_n - \mu) = \sum_c \delta(r - r_c)/|\partial_r e_n|`, so
 

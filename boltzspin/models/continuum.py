@@ -1,6 +1,6 @@
 r"""Band models: Bloch Hamiltonians ``H(k)``, their derivatives and operators.
 
-Conventions (see THEORY.md section 1): hbar = 1, momenta and energies in the
+Conventions (documentation: Theory, "Conventions"): hbar = 1, momenta and energies in the
 model's own units, spin operators in units of hbar (``sz = sigma_z / 2``).
 
 A model is any object with
@@ -120,8 +120,14 @@ class Rashba(Model):
     exchange : 3-sequence of float
         Exchange field h (energy), coupling to the Pauli matrices.
 
-    Operators ``sx, sy, sz`` are spin in units of hbar (sigma / 2).
-    Reference: Bychkov and Rashba, JETP Lett. 39, 78 (1984).
+    Notes
+    -----
+    Operators ``sx, sy, sz`` are spin in units of hbar (sigma / 2).  The bands
+    cross at ``k = 0`` (without exchange) and start at ``-m alpha^2 / 2``.
+
+    References
+    ----------
+    Yu. A. Bychkov and E. I. Rashba, JETP Lett. 39, 78 (1984).
     """
 
     dim = 2
@@ -176,10 +182,23 @@ class MassiveDirac(Model):
 
     .. math:: H = v (k_x \sigma_x + k_y \sigma_y) + \Delta \sigma_z
 
+    Parameters
+    ----------
+    velocity : float
+        Dirac velocity ``v`` (energy x length, hbar = 1), nonzero.
+    gap : float
+        Mass ``Delta`` (energy); the gap is ``2 |Delta|``.
+
+    Notes
+    -----
     The lower band is unbounded below; Fermi-sea integrals over it use the
     convergent tail treatment documented in :mod:`boltzspin.geometry.fermi`.
     Operators ``sx, sy, sz`` are sigma / 2 (pseudospin in units of hbar).
-    Reference: Sinitsyn et al., PRB 75, 045315 (2007).
+
+    References
+    ----------
+    N. A. Sinitsyn, A. H. MacDonald, T. Jungwirth, V. K. Dugaev and J. Sinova,
+    PRB 75, 045315 (2007).
     """
 
     dim = 2
@@ -228,6 +247,8 @@ class KPModel(Model):
         Spatial dimension (2 or 3).
     operators : dict, optional
         Named Hermitian ``(n, n)`` matrices, e.g. ``{"sz": ...}``.
+    fd_step : float
+        Step ``h`` (inverse length) of the finite-difference velocity.
     name : str, optional
         Label used in ``repr`` and Dataset attrs.
     """

@@ -71,7 +71,15 @@ class Pairing:
 
 
 class SWave(Pairing):
-    r"""``Delta(k) = delta`` (conventional s-wave)."""
+    r"""``Delta(k) = delta`` (conventional s-wave).
+
+    Parameters
+    ----------
+    delta : float
+        Gap amplitude (energy).
+    chirality : None
+        Unused (s-wave has no chirality).
+    """
 
     def gap(self, k):
         return np.full(np.shape(k)[:-1], complex(self.delta))
@@ -81,7 +89,15 @@ class SWave(Pairing):
 
 
 class DWave(Pairing):
-    r"""``Delta(k) = delta (cos k_x - cos k_y)`` (d_{x^2-y^2}, lattice constant 1)."""
+    r"""``Delta(k) = delta (cos k_x - cos k_y)`` (d_{x^2-y^2}, lattice constant 1).
+
+    Parameters
+    ----------
+    delta : float
+        Gap amplitude (energy).
+    chirality : None
+        Unused (a real gap has no chirality).
+    """
 
     def gap(self, k):
         return self.delta * (np.cos(k[..., 0]) - np.cos(k[..., 1])) + 0j
@@ -96,7 +112,18 @@ class DWave(Pairing):
 class ChiralD(Pairing):
     r"""``Delta(k) = delta [(cos k_x - cos k_y) + 2 i chirality sin k_x sin k_y]`` (d + id).
 
-    Winding 2 around Gamma; reference: Senthil, Marston and Fisher, PRB 60, 4245 (1999).
+    Winding 2 around Gamma.
+
+    Parameters
+    ----------
+    delta : float
+        Gap amplitude (energy).
+    chirality : {1, -1}
+        Sense of the winding (d + id or d - id).
+
+    References
+    ----------
+    T. Senthil, J. B. Marston and M. P. A. Fisher, PRB 60, 4245 (1999).
     """
 
     def __init__(self, delta, chirality=1):
@@ -115,7 +142,15 @@ class ChiralD(Pairing):
 
 
 class ChiralP(Pairing):
-    r"""``Delta(k) = delta (sin k_x + i chirality sin k_y)`` (p + ip, odd in k)."""
+    r"""``Delta(k) = delta (sin k_x + i chirality sin k_y)`` (p + ip, odd in k).
+
+    Parameters
+    ----------
+    delta : float
+        Gap amplitude (energy).
+    chirality : {1, -1}
+        Sense of the winding (p + ip or p - ip).
+    """
 
     def __init__(self, delta, chirality=1):
         super().__init__(delta, chirality)
@@ -131,7 +166,20 @@ class ChiralP(Pairing):
 
 
 class CustomPairing(Pairing):
-    """A user gap function ``gap(k) -> (...,)``; ``gradient`` by 4th-order differences if omitted."""
+    """A user gap function ``gap(k) -> (...,)``; ``gradient`` by 4th-order differences if omitted.
+
+    Parameters
+    ----------
+    gap : callable
+        ``gap(k)`` with ``k`` of shape ``(..., D)`` returning the complex gap
+        ``(...,)`` (energy).
+    gradient : callable, optional
+        ``dDelta/dk``, shape ``(..., D)``.
+    fd_step : float
+        Finite-difference step (inverse length) when ``gradient`` is omitted.
+    name : str
+        Label used in ``repr``.
+    """
 
     def __init__(self, gap, gradient=None, fd_step=1e-4, name="custom"):
         self._gap, self._gradient, self.fd_step, self.name = gap, gradient, float(fd_step), name
@@ -154,18 +202,35 @@ class BdG(Model):
 
     Parameters
     ----------
-    normal : model
+    normal : Model
         One band (reduced Nambu basis) or a spin-1/2 model with two bands
         (full basis, singlet ``Delta i sigma_y``).
-    pairing : :class:`Pairing`
+    pairing : Pairing
+        The gap function ``Delta(k)``, e.g. ``ChiralD(0.3)``.
     chemical_potential : float
         Normal-state chemical potential ``mu_N`` (inside ``H``); the quasiparticle
         Fermi level is 0, so pass ``mu=0`` to :func:`boltzspin.transport` and
         :func:`boltzspin.magnetization`.
 
-    Attributes: ``charge_operator`` (``tau_z``, halved in the full basis),
-    ``nambu_weight`` (1 or 1/2), ``operators`` (``"tau_z"``), and the lattice
-    attributes of a periodic normal model.
+    Attributes
+    ----------
+    charge_operator : (n, n) array
+        ``tau_z``, halved in the full basis (each state appears twice).
+    nambu_weight : float
+        1 (reduced basis) or 1/2 (full basis): weight of particle-number sums.
+    operators : dict
+        ``{"tau_z": ...}``; ``observable="charge"`` uses ``q`` times ``charge_operator``.
+    band_labels : list of tuple
+        Bogoliubov index ``(n, +-1)`` of each band, in ``eigh`` order.
+
+    Notes
+    -----
+    A periodic normal model passes on ``periodic``, ``lattice_vectors`` and
+    ``reciprocal_vectors``.
+
+    References
+    ----------
+    C. Xiao and Q. Niu, arXiv:2009.12058, Eqs. (7)-(9).
     """
 
     def __init__(self, normal, pairing, chemical_potential=0.0):
@@ -187,7 +252,7 @@ class BdG(Model):
         tau_z = np.diag([1.0] * n + [-1.0] * n).astype(complex)
         self.charge_operator = self.nambu_weight * tau_z
         #: Bogoliubov band index (n, sigma) of each eigh-ordered band: the lower half are the
-        #: sigma = -1 partners (mirrored), the upper half sigma = +1 (exact where |E| > 0 orders them).
+        #: sigma = -1 partners (mirrored), the upper half sigma = +1 (exact where ``|E| > 0`` orders them).
         self.band_labels = [(n - 1 - i, -1) for i in range(n)] + [(i, +1) for i in range(n)]
         if getattr(normal, "periodic", False):
             self.periodic = True

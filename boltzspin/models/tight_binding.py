@@ -125,7 +125,13 @@ class TightBinding(Model):
         return {r: t.copy() for r, t in self._table.items()}
 
     def table_hash(self):
-        """Short SHA-1 of lattice, positions and hopping table (identifies the model)."""
+        """Short SHA-1 of lattice, positions and hopping table (identifies the model).
+
+        Returns
+        -------
+        str
+            The first 10 hexadecimal digits.
+        """
         h = hashlib.sha1()
         for arr in (self.lattice_vectors, self.positions, self._r_int, self._t_flat):
             h.update(np.ascontiguousarray(arr).tobytes())
@@ -139,9 +145,22 @@ class TightBinding(Model):
         )
 
     def position_phases(self, k):
-        """``exp(i k . tau_a)``, shape ``(..., n)``: ``H(k) = D^dagger H_II(k) D`` with
-        ``D = diag(position_phases(k))`` and ``H_II`` the periodic (tau = 0) Bloch sum;
-        ``D @ u`` turns an eigenvector of ``H(k)`` into one of ``H_II(k)``."""
+        """Phases ``exp(i k . tau_a)`` of the orbital positions.
+
+        ``H(k) = D^dagger H_II(k) D`` with ``D = diag(position_phases(k))`` and
+        ``H_II`` the periodic (tau = 0) Bloch sum; ``D @ u`` turns an eigenvector
+        of ``H(k)`` into one of ``H_II(k)``.
+
+        Parameters
+        ----------
+        k : (..., D) array
+            Cartesian momenta.
+
+        Returns
+        -------
+        (..., n) complex array
+            The phases.
+        """
         return np.exp(1j * (_as_k(k, self.dim) @ self._tau_cart.T))
 
     def hamiltonian(self, k):
@@ -238,8 +257,20 @@ class LatticeRashba(TightBinding):
 
     Near ``k = 0`` this is the continuum ``Rashba(mass=1/(2t), alpha, exchange=h)``
     up to O(k^3).  Operators ``sx, sy, sz = sigma / 2`` (spin in units of hbar).
-    Reference: Bychkov and Rashba, JETP Lett. 39, 78 (1984); lattice form e.g.
-    Mireles and Kirczenow, PRB 64, 024426 (2001).
+
+    Parameters
+    ----------
+    hopping : float
+        Nearest-neighbour hopping ``t`` (energy), nonzero.
+    alpha : float
+        Rashba coupling (energy; the continuum coupling for lattice constant 1).
+    exchange : 3-sequence of float
+        Exchange field ``h`` (energy).
+
+    References
+    ----------
+    Yu. A. Bychkov and E. I. Rashba, JETP Lett. 39, 78 (1984); lattice form e.g.
+    F. Mireles and G. Kirczenow, PRB 64, 024426 (2001).
     """
 
     def __init__(self, hopping, alpha, exchange=(0.0, 0.0, 0.0)):
@@ -264,7 +295,18 @@ class QiWuZhang(TightBinding):
     m = 0, at (pi, pi) for m = 2 and at Gamma for m = -2.  The lower band has
     ``|C| = 1`` for ``0 < |m| < 2`` and ``C = 0`` for ``|m| > 2``.  Gapless
     masses are accepted (Dirac nodes; no error is raised).  Operators ``sx, sy, sz = sigma / 2``
-    (pseudospin).  Reference: Qi, Wu and Zhang, PRB 74, 085308 (2006).
+    (pseudospin).
+
+    Parameters
+    ----------
+    mass : float
+        Dimensionless mass ``m``.
+    hopping : float
+        Energy scale ``t``, nonzero.
+
+    References
+    ----------
+    X.-L. Qi, Y.-S. Wu and S.-C. Zhang, PRB 74, 085308 (2006).
     """
 
     def __init__(self, mass, hopping=1.0):
@@ -288,8 +330,22 @@ class Rashba3D(TightBinding):
     .. math:: H = -2t(\cos k_x + \cos k_y - 2) - 2t_z(\cos k_z - 1)
               + \alpha(\sin k_y\,\sigma_x - \sin k_x\,\sigma_y) + \mathbf h\cdot\boldsymbol\sigma
 
-    Operators ``sx, sy, sz = sigma / 2``.  Reference: Ishizaka et al., Nat.
-    Mater. 10, 521 (2011) (giant bulk Rashba splitting in BiTeI).
+    Operators ``sx, sy, sz = sigma / 2``.
+
+    Parameters
+    ----------
+    hopping : float
+        In-plane hopping ``t`` (energy), nonzero.
+    hopping_z : float
+        Hopping ``t_z`` along z (energy), nonzero.
+    alpha : float
+        Rashba coupling (energy).
+    exchange : 3-sequence of float
+        Exchange field ``h`` (energy).
+
+    References
+    ----------
+    K. Ishizaka et al., Nat. Mater. 10, 521 (2011) (giant bulk Rashba splitting in BiTeI).
     """
 
     def __init__(self, hopping, hopping_z, alpha, exchange=(0.0, 0.0, 0.0)):
@@ -326,6 +382,25 @@ def from_pythtb(model, operators=None):
     ``_gen_ham(k_red)``.  Spinful models (``nspin = 2``) are orbital-major
     (index ``2 * orbital + spin``) and get ``sx, sy, sz`` (sigma / 2 on each
     orbital) unless ``operators`` is given.
+
+    Parameters
+    ----------
+    model : pythtb.tb_model
+        The model to convert.
+    operators : dict, optional
+        Named Hermitian ``(n, n)`` observables of the converted model.
+
+    Returns
+    -------
+    TightBinding
+        The same Bloch Hamiltonian at every k (tested against the library).
+
+    Raises
+    ------
+    ImportError
+        If the library is not installed (extra ``boltzspin[pythtb]``).
+    ModelError
+        If the model is not of the supported kind.
     """
     _need("pythtb", "pythtb")
     try:
@@ -363,6 +438,25 @@ def from_tbmodels(model, operators=None):
     (``t_0 = hop[0] + hop[0]^dagger``) and puts ``pos`` into the phases, so
     ``hamiltonian(k_red @ reciprocal_vectors)`` equals ``hamilton(k_red, convention=1)``.
     Note: tbmodels 1.4 requires numpy < 2 (through bands-inspect).
+
+    Parameters
+    ----------
+    model : tbmodels.Model
+        The model to convert.
+    operators : dict, optional
+        Named Hermitian ``(n, n)`` observables of the converted model.
+
+    Returns
+    -------
+    TightBinding
+        The same Bloch Hamiltonian at every k (tested against the library).
+
+    Raises
+    ------
+    ImportError
+        If the library is not installed (extra ``boltzspin[tbmodels]``).
+    ModelError
+        If the model is not of the supported kind.
     """
     _need("tbmodels", "tbmodels")
     if getattr(model, "uc", None) is None or not hasattr(model, "hop"):
@@ -385,6 +479,11 @@ class SquareLattice(TightBinding):
     .. math:: e(k) = -2t(\cos k_x + \cos k_y)
 
     Geometrically trivial (one band): the normal state of the BdG checks.
+
+    Parameters
+    ----------
+    hopping : float
+        Nearest-neighbour hopping ``t`` (energy), nonzero.
     """
 
     def __init__(self, hopping=1.0):

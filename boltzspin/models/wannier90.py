@@ -310,6 +310,18 @@ def write_hr_dat(model, path):
 
     2D models get R3 = 0.  hr.dat holds neither lattice nor positions: read it
     back with ``read_hr_dat(path, model.lattice_vectors, positions=model.positions)``.
+
+    Parameters
+    ----------
+    model : TightBinding
+        The model to write (energies in eV and lengths in Angstrom by convention).
+    path : path-like
+        The file to write (overwritten).
+
+    Raises
+    ------
+    ModelError
+        If ``model`` is not a :class:`~boltzspin.models.tight_binding.TightBinding`.
     """
     _, _, table = _padded(model)
     n = model.n_bands
@@ -325,6 +337,18 @@ def write_tb_dat(model, path):
 
     2D models are padded with a unit c-axis and R3 = 0; the position blocks
     hold the cartesian centres on the diagonal of R = 0 and zeros elsewhere.
+
+    Parameters
+    ----------
+    model : TightBinding
+        The model to write (energies in eV and lengths in Angstrom by convention).
+    path : path-like
+        The file to write (overwritten).
+
+    Raises
+    ------
+    ModelError
+        If ``model`` is not a :class:`~boltzspin.models.tight_binding.TightBinding`.
     """
     a, centres, table = _padded(model)
     n = model.n_bands

@@ -56,13 +56,27 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
 
     Parameters
     ----------
-    observable, charge :
-        As in :func:`boltzspin.transport` (``"charge"`` gives the ordinary
-        orbital magnetization of carriers of charge ``q``).
+    model : Model
+        A 2D model (continuum or lattice, see :func:`boltzspin.transport`).
+    mu : float
+        Chemical potential (energy).
+    observable : str or (n, n) array
+        The quantity ``s``, as in :func:`boltzspin.transport` (``"charge"`` gives
+        the ordinary orbital magnetization of carriers of charge ``q``).
+    charge : float
+        Carrier charge ``q`` (electrons: ``-1``).
     temperature : float
         k_B T (k_B = 1); T > 0 averages over :func:`boltzspin.responses.response.fermi_window`.
     n_angles : int
         Rays of the Fermi-sea quadrature of continuum models (see :mod:`boltzspin.geometry.fermi`).
+    origin : 2-sequence of float
+        Centre of the rays (continuum models).
+    k_max : float, optional
+        Radial extent of the rays; default probed from the model.
+    order : int
+        Gauss-Legendre order of the radial panels (continuum models).
+    energy_step : float
+        Step of the Fermi-window rule (T > 0).
     n_grid : int
         k-grid points per reciprocal axis for lattice models (:mod:`boltzspin.geometry.brillouin`).
 
@@ -71,7 +85,19 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
     xarray.Dataset
         ``magnetization`` (z component) and its ``local`` (``f m^s``) and
         ``global`` (``g Omega s``) circuits; attrs record units, conventions and
-        the quadrature error estimate.
+        the quadrature error estimates (``fermi_sea_error_estimate`` of the
+        total, ``local_error_estimate``, ``global_error_estimate``).
+
+    Raises
+    ------
+    ModelError
+        For a model that is not 2D, an invalid ``mu`` or ``temperature``.
+    FermiSurfaceError
+        If the Fermi sea cannot be resolved.
+
+    References
+    ----------
+    C. Xiao and Q. Niu, arXiv:2009.12058, Eqs. (6)-(7) and (12).
     """
     energies, weights = _window(mu, temperature, energy_step)
     check_model(model)
@@ -127,9 +153,46 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
     the conventional current ``{s, v}/2`` need not (e.g. Rashba's equilibrium spin current,
     E. I. Rashba, PRB 68, 241315 (2003)).  No charge factor: these are s-currents.
 
-    Returns an :class:`xarray.Dataset` with ``conventional``, ``torque_dipole`` and
-    ``conserved`` (dim ``i``) and their quadrature error estimates in attrs.
-    Units: [s] x velocity / length^(D-1)... i.e. [s] x energy / length in 2D (hbar = 1).
+    Parameters
+    ----------
+    model : Model
+        A 2D or 3D model (continuum or lattice, see :func:`boltzspin.transport`).
+    mu : float
+        Chemical potential (energy).
+    observable : str or (n, n) array
+        The quantity ``s`` (a name in ``model.operators`` or a Hermitian matrix).
+    temperature : float
+        k_B T (k_B = 1).
+    n_angles : int
+        Rays of the Fermi-sea quadrature of 2D continuum models.
+    origin : 2-sequence of float
+        Centre of the rays (continuum models).
+    k_max : float, optional
+        Radial extent of the rays; default probed from the model.
+    order : int
+        Gauss-Legendre order of the radial panels (continuum models).
+    energy_step : float
+        Step of the Fermi-window rule (T > 0).
+    n_grid : int
+        k-grid points per reciprocal axis for lattice models.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``conventional``, ``torque_dipole`` and ``conserved`` (dim ``i``), in
+        units of [s] x energy / length in 2D ([s] x velocity / length^(D-1),
+        hbar = 1), with ``conventional_error_estimate`` and
+        ``torque_dipole_error_estimate`` in attrs.
+
+    Raises
+    ------
+    FermiSurfaceError
+        For a band filled to infinity (the result would depend on the cutoff)
+        or an unresolved Fermi sea.
+
+    References
+    ----------
+    C. Xiao and Q. Niu, arXiv:2009.12058, Eq. (5).
     """
     check_model(model)
     s_matrix, label = resolve_observable(model, observable, 1.0)

@@ -1,6 +1,6 @@
 r"""Every contribution to the conserved s-current, as an xarray Dataset.
 
-:func:`transport` evaluates THEORY.md section 6 at T = 0 for a uniform field
+:func:`transport` evaluates the conserved current (documentation: Theory) at T = 0 for a uniform field
 ``E`` and returns ``sigma[contribution, i, j]`` with ``J^s_i = sigma_ij E_j``:
 
 ==========================  =====================================================
@@ -46,6 +46,8 @@ from ..collisions.scattering import SPARSE_TOL, check_disorder, scattering
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
            "CONTRIBUTIONS", "UNITS"]
 
+#: Names of the contributions to the conserved current, in the order of the
+#: ``contribution`` coordinate of ``sigma`` and ``alpha``; ``"total"`` is their sum.
 CONTRIBUTIONS = (
     "intrinsic_berry",
     "intrinsic_dipole",
@@ -206,15 +208,121 @@ def fermi_window(mu, temperature, step=ENERGY_STEP):
 
 
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *, temperature=0.0,
-              energy_step=ENERGY_STEP, **options):
-    r"""Conserved s-current response to an electric field and to gradients of mu and T.
+              energy_step=ENERGY_STEP, origin=(0.0, 0.0), k_max=None, method="auto", sparse_tol=SPARSE_TOL,
+              solver_tol=RESIDUAL_TOL, gauge_seed=None, sea_order=16, radial_samples=RADIAL_SAMPLES):
+    r"""Every contribution to the conserved s-current driven by E, grad mu and grad T.
 
-    Returns ``sigma`` and ``alpha`` with ``J = sigma (E - grad mu / q) - alpha grad T``
-    (k_B = 1).  At ``temperature = 0`` see :func:`transport_zero_temperature`
-    (``alpha = 0``).  At ``T > 0`` every contribution (Fermi-surface parts and
-    the Fermi-sea Berry part alike) is the Fermi-window average of its T = 0
-    value at chemical potential ``epsilon`` (elastic scattering keeps the
-    Boltzmann equation energy-local, and ``int f Omega s`` integrates by parts):
+    Solves the linearized first-Born Boltzmann equation of ``model`` with
+    ``disorder`` at chemical potential ``mu`` and returns the response
+    coefficients of ``J = sigma (E - grad mu / q) - alpha grad T`` (k_B = 1),
+    split into the contributions of :data:`CONTRIBUTIONS`.  Works for 2D and 3D
+    models, continuum (``Rashba``, ``MassiveDirac``, ``KPModel``) and lattice
+    (``TightBinding`` and its subclasses, ``BdG``).
+
+    Parameters
+    ----------
+    model : Model
+        Any object with ``dim``, ``n_bands``, ``hamiltonian(k)``, ``velocity(k)``
+        and ``operators`` (see :mod:`boltzspin.models.continuum`); energies and
+        momenta in its own units.
+    mu : float
+        Chemical potential (energy).  In a gap or below every band the system is
+        an insulator: the Fermi-surface parts are zero and only the Berry part
+        remains (``attrs["state"] == "insulator"``).
+    disorder : Disorder
+        Impurity species, e.g. ``DeltaCorrelated(density, strength)``; species
+        add with ``+``.
+    observable : str or (n, n) array
+        The transported quantity ``s``: ``"charge"`` (``s = q``, the ordinary
+        charge current), a name in ``model.operators`` (``"sx"``, ``"sy"``,
+        ``"sz"``: spin in units of hbar) or a Hermitian matrix.
+    charge : float
+        Carrier charge ``q`` (electrons: ``-1``).  Never hidden in a constant.
+    n_points : int
+        Resolution, at least 8.  2D continuum models: angles per Fermi sheet
+        (rays; the Fermi-sea integrals use ``n_points // 8`` rays, between 64
+        and 1024).  Lattice and 3D models: k-grid points per reciprocal-lattice
+        axis (or per axis of the box ``|k_i| <= k_max``).
+    temperature : float
+        k_B T (k_B = 1), >= 0.  ``0`` gives the T = 0 response and ``alpha = 0``.
+    energy_step : float
+        Step of the double-exponential Fermi-window rule (:func:`fermi_window`;
+        0.25 gives 29 energies).  Used only for ``temperature > 0``.
+    origin : 2-sequence of float
+        Centre of the rays of 2D continuum models; every Fermi sheet must be
+        star-shaped about it.
+    k_max : float, optional
+        Radial extent of the rays (2D continuum) or half-width of the k box
+        (3D continuum).  Default: probed from the model.
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+        Collision-operator kind (:mod:`boltzspin.collisions.scattering`);
+        ``"auto"`` picks per disorder channel.  ``attrs["collision_operator"]``
+        records the choice.
+    sparse_tol : float
+        Drop tolerance of the sparse operator (pairs with Gaussian factor below
+        it are dropped); ``attrs["sparse_rate_error_bound"]`` bounds the
+        resulting relative error of every rate.
+    solver_tol : float
+        Relative residual required of the Boltzmann solves.
+    gauge_seed : int, optional
+        Multiply every eigenvector by random phases (a gauge-invariance check:
+        no result may change).
+    sea_order : int
+        Gauss-Legendre order of the radial panels of the ray Fermi-sea rule.
+    radial_samples : int
+        Radial samples per ray used to bracket Fermi crossings.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``sigma`` (contribution, i, j): ``J^s_i = sigma_ij E_j`` in units of
+        ``q [s] / hbar`` (2D) for each contribution and their ``total``;
+        ``alpha`` (contribution, i, j): the temperature-gradient coefficient;
+        ``sigma_conventional_intrinsic`` (i, j): the intrinsic conductivity of
+        the conventional current ``{s, v}/2``, for comparison;
+        ``density_of_states`` (thermally averaged at ``T > 0``).  ``attrs`` record
+        units, charge, observable, model and disorder ``repr``, point counts,
+        the solver residual and the error estimates
+        (``fermi_sea_error_estimate``, ``fermi_surface_error_estimate`` on
+        k-grids); :func:`boltzspin.converge` reads them.
+
+    Raises
+    ------
+    ModelError
+        Invalid ``mu``, ``charge``, ``n_points``, ``temperature`` or a malformed model.
+    DegenerateBandsError
+        Two bands are degenerate on the Fermi surface (e.g. a Kramers-degenerate model).
+    FermiSurfaceError
+        The Fermi surface or the Fermi-sea integrals are not resolved; the message
+        says which resolution to raise.
+    DisorderError
+        The disorder does not fit the model (e.g. a q-dependent ``U`` on a lattice).
+    SolverError
+        The Boltzmann equation was not solved to ``solver_tol``.
+
+    See Also
+    --------
+    converge : Raise ``n_points`` until every error estimate is within tolerance.
+
+    Notes
+    -----
+    At ``T = 0`` the contributions are (``p`` runs over Fermi-surface points
+    with weights ``w_p``, ``phi`` solves the Boltzmann equation with source
+    ``q v^j``, ``phi^a`` with the side-jump source):
+
+    .. math::
+
+        \sigma^{\rm intrinsic\_berry}_{ij} &= -q\sum_n\int[dk]\,f_0\,\Omega^{ij}_n s_n,\qquad
+        \sigma^{\rm intrinsic\_dipole}_{ij} = q\sum_p w_p\, d^{s,i}_p v^j_p,\\
+        \sigma^{\rm boltzmann}_{ij} &= \sum_p w_p\,\phi^{(j)}_p v^i_p s_p,\qquad
+        \sigma^{\rm anomalous\_distribution}_{ij} = \sum_p w_p\,\phi^{a(j)}_p v^i_p s_p,
+
+    and the side-jump and dipole-change parts carry the s-coordinate shift and
+    the change of the s-dipole in each collision (see the theory pages of the
+    documentation).  At ``T > 0`` every contribution is the Fermi-window average
+    of its T = 0 value at chemical potential ``epsilon`` (elastic scattering
+    keeps the Boltzmann equation energy-local, and ``int f Omega s``
+    integrates by parts):
 
     .. math::
 
@@ -222,10 +330,28 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         \alpha(\mu, T) = \frac{1}{qT}\int d\epsilon\,(-f_0')\,(\epsilon-\mu)\,\sigma_0(\epsilon),
 
     the entropy-density weighting of the letter's Eq. (11); at low T this is
-    Mott's rule ``alpha = (pi^2/3) (T/q) d sigma/d mu``.  The window is sampled
-    by :func:`fermi_window` (``energy_step``; 29 energies by default).  The
-    grad-mu response is ``-sigma/q`` by construction (Einstein relation).
+    Mott's rule ``alpha = (pi^2/3) (T/q) d sigma/d mu``.  The grad-mu response
+    is ``-sigma/q`` by construction (Einstein relation).  The Fermi surface and
+    Fermi-sea integrals of the most recent call are reused when only the
+    disorder changes.
+
+    References
+    ----------
+    C. Xiao and Q. Niu, "Conserved current of nonconserved quantities",
+    arXiv:2009.12058, Eqs. (10)-(15); N. A. Sinitsyn, A. H. MacDonald,
+    T. Jungwirth, V. K. Dugaev and J. Sinova, PRB 75, 045315 (2007) for the
+    side-jump and anomalous-distribution terms.
+
+    Examples
+    --------
+    >>> import boltzspin as bs
+    >>> ds = bs.transport(bs.Rashba(mass=1.0, alpha=0.5), 0.6, bs.DeltaCorrelated(0.01, 1.0),
+    ...                   observable="sz", charge=-1.0, n_points=64)
+    >>> abs(float(ds.sigma.sel(contribution="total", i="x", j="y"))) < 1e-12   # the Rashba null result
+    True
     """
+    options = dict(origin=origin, k_max=k_max, method=method, sparse_tol=sparse_tol, solver_tol=solver_tol,
+                   gauge_seed=gauge_seed, sea_order=sea_order, radial_samples=radial_samples)
     check_temperature(temperature)
     q = float(charge) if isinstance(charge, numbers.Real) else charge
     if temperature == 0:
@@ -266,53 +392,28 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
                                origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
                                sea_order=16, method="auto", sparse_tol=SPARSE_TOL,
                                radial_samples=RADIAL_SAMPLES):
-    """Conserved s-current response of a 2D model to a uniform electric field at T = 0.
+    """Conserved s-current response to a uniform electric field at T = 0 (2D or 3D model).
+
+    The T = 0 kernel of :func:`transport`; use :func:`transport` (exported as
+    ``boltzspin.transport``), which documents every parameter.
 
     Parameters
     ----------
-    model : model object
-        See :mod:`boltzspin.models.continuum`.
-    mu : float
-        Chemical potential (T = 0).  In a gap or below every band the system is
-        an insulator: Fermi-surface parts are zero and only the Berry part
-        remains (letter Eq. 12).
-    disorder : :class:`~boltzspin.collisions.disorder.Disorder`
-        Impurity species (possibly a sum of several).
-    observable : str or (n, n) array
-        ``"charge"`` (``s = charge * 1``), a name in ``model.operators``, or a
-        Hermitian matrix.
-    charge : float
-        Carrier charge ``q`` (electrons: ``-1``).
-    n_points : int
-        Angles per Fermi sheet.  The Fermi-sea integrals use
-        ``n_points // 8`` rays, at least 64 and at most 1024 (:func:`boltzspin.geometry.fermi.sea_angles`),
-        and report their error estimate in ``attrs["fermi_sea_error_estimate"]``.
-    origin, k_max, radial_samples :
-        Centre of the rays, radial extent and radial grid used to bracket
-        crossings (see :mod:`boltzspin.geometry.fermi`).
-    gauge_seed : int, optional
-        Multiply every eigenvector by random phases (a gauge-invariance check;
-        results must not change).
-    solver_tol : float
-        Relative residual required of the Boltzmann solves.
-    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
-        Collision-operator kind (:mod:`boltzspin.collisions.scattering`); "auto" picks
-        per disorder channel.  ``attrs["collision_operator"]`` records the choice.
-    sparse_tol : float
-        Drop tolerance of sparse operators; ``attrs["sparse_rate_error_bound"]``
-        bounds the resulting relative error of every scattering rate.
-
-    Notes
-    -----
-    The Fermi surface and Fermi-sea integrals of the most recent call are
-    reused when only the disorder changes (same model object, mu, observable
-    and resolution).
+    model, mu, disorder, observable, charge, n_points : see :func:`transport`
+        The system, the transported quantity and the resolution.
+    origin, k_max, gauge_seed, solver_tol, sea_order, method, sparse_tol, radial_samples : see :func:`transport`
+        Numerical options.
 
     Returns
     -------
     xarray.Dataset
         ``sigma`` (contribution, i, j), ``sigma_conventional_intrinsic`` (i, j),
         ``density_of_states``; units, conventions and diagnostics in attrs.
+
+    Raises
+    ------
+    BoltzspinError
+        As :func:`transport`.
     """
     _check_inputs(mu, charge, n_points, disorder)
     check_model(model)

@@ -42,9 +42,38 @@ def particle_hall(model, energy, n_points=128, k_max=None):
 def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_step=ENERGY_STEP):
     """Intrinsic ``kappa_xy`` of a 2D model at chemical potential ``mu`` (BdG: ``mu = 0``).
 
-    Returns an :class:`xarray.Dataset` with ``kappa_xy``, ``kappa_xy_over_T`` and the
-    quantum ``pi/6`` for comparison; ``attrs["kappa_error_estimate"]`` propagates the
-    Fermi-sea error estimates through the window weights.
+    Parameters
+    ----------
+    model : Model
+        A 2D model; a :class:`~boltzspin.models.superconductivity.BdG` model
+        contributes with its ``nambu_weight``.
+    mu : float
+        Chemical potential (energy); 0 for Bogoliubov quasiparticles.
+    temperature : float
+        k_B T > 0 (k_B = 1).
+    n_points : int
+        Rays (continuum) or k-grid points per axis (lattice) of the Fermi-sea integrals.
+    k_max : float, optional
+        Radial extent of the rays; default probed from the model.
+    energy_step : float
+        Step of the Fermi-window rule.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``kappa_xy`` (units k_B^2 T / hbar), ``kappa_xy_over_T`` and the quantum
+        ``pi/6`` for comparison; ``attrs["kappa_error_estimate"]`` propagates the
+        Fermi-sea error estimates through the window weights.
+
+    Raises
+    ------
+    ModelError
+        For a model that is not 2D or a temperature that is not positive.
+
+    References
+    ----------
+    T. Qin, Q. Niu and J. Shi, PRL 107, 236601 (2011); T. Senthil, J. B. Marston
+    and M. P. A. Fisher, PRB 60, 4245 (1999).
     """
     check_temperature(temperature, positive=True)
     check_model(model)
