@@ -190,23 +190,40 @@ def random_rashba(draw):
     return bs.Rashba(m, a, dresselhaus=d, exchange=ex), mu
 
 
-ESTIMATE_RESULTS = []
+#: Absolute floor of the comparison: the integrals are O(1e-2) (units q/8 pi), so 1e-16
+#: is round-off (an exactly vanishing integral, e.g. without exchange, gives 1e-28 noise).
+ROUNDOFF_ATOL = 1e-16
 
 
-@settings(derandomize=True, deadline=None, max_examples=40)
-@given(st.data())
-def test_sea_estimate_bounds_the_true_error(data):
-    """estimate(N = 64 rays) >= |I - I_ref| (1024 rays, order 32) on >= 95 % of random models."""
-    model, mu = random_rashba(data.draw)
-    try:
-        value, err = fermi.fermi_sea_integral(model, mu, berry_spin, 64, elementwise=True)
-    except bs.BoltzspinError:
-        return
-    ref, _ = fermi.fermi_sea_integral(model, mu, berry_spin, 1024, order=32, elementwise=True)
-    ESTIMATE_RESULTS.append(bool(np.all(np.abs(value - ref) <= err)))
+def estimate_campaign(max_examples, n_angles, ref_angles):
+    """Fraction of random models with estimate >= |I(n_angles) - I_ref| (and the worst ratio)."""
+    results = []
+
+    @settings(derandomize=True, deadline=None, max_examples=max_examples)
+    @given(st.data())
+    def one(data):
+        model, mu = random_rashba(data.draw)
+        try:
+            value, err = fermi.fermi_sea_integral(model, mu, berry_spin, n_angles)
+        except bs.BoltzspinError:
+            return
+        ref, _ = fermi.fermi_sea_integral(model, mu, berry_spin, ref_angles, order=24)
+        results.append((abs(value - ref), err))
+
+    one()
+    true, est = np.array(results).T
+    return np.mean(true <= est + ROUNDOFF_ATOL), len(results)
 
 
-def test_sea_estimate_success_rate():
-    if len(ESTIMATE_RESULTS) < 20:
-        pytest.skip("run together with test_sea_estimate_bounds_the_true_error")
-    assert np.mean(ESTIMATE_RESULTS) >= 0.95
+def test_sea_estimate_bounds_the_true_error():
+    """estimate(64 rays) >= |I - I_ref| (512 rays, order 24) on >= 95 % of random models."""
+    rate, count = estimate_campaign(16, 64, 512)
+    assert count >= 12 and rate >= 0.95
+
+
+@pytest.mark.slow
+def test_sea_estimate_bounds_the_true_error_campaign():
+    """The same on 300 random models (the rate is quoted in docs/theory/fermi_surface.md)."""
+    rate, count = estimate_campaign(300, 64, 1024)
+    print(f"sea estimate >= true error on {rate:.3f} of {count} random models")
+    assert count >= 250 and rate >= 0.95

@@ -448,11 +448,14 @@ def _certify(scan):
                 f"the k-grid scan sees band {b} cross mu={scan.mu} near k={pts[0]}, but no Fermi sheet was "
                 f"found there from origin {tuple(scan.origin)}. Pass origin= inside that sheet, or raise n_points."
             )
-        spacing = max(float(np.linalg.norm(np.diff(x, axis=0, append=x[:1]), axis=1).max()) for x in sheet_pts)
-        dist = cKDTree(np.concatenate(sheet_pts)).query(pts)[0]
+        # each Fermi point's spacing to its neighbours on its own sheet
+        gaps = [np.linalg.norm(np.diff(x, axis=0, append=x[:1]), axis=1) for x in sheet_pts]
+        spacing_of = np.concatenate([np.maximum(g, np.roll(g, 1)) for g in gaps])
+        dist, nearest = cKDTree(np.concatenate(sheet_pts)).query(pts)
+        spacing = spacing_of[nearest]
         bad = dist > tol + spacing
         if np.any(bad):
-            p = int(np.argmax(dist - tol - spacing))
+            p = int(np.argmax(dist - tol - spacing))  # noqa: the worst site
             _degenerate_here(scan, pts[p : p + 1], b)
             raise FermiSurfaceError(
                 f"the k-grid scan sees band {b} cross mu={scan.mu} near k={pts[p]}, {dist[p]:.3g} away from "
