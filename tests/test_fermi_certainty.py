@@ -125,8 +125,9 @@ def test_shifted_dirac_pocket_through_transport():
 
 def rotated_basis_parabola(mass=2.5):
     """A parabolic band bottom at -0.2 in a random basis: eigvalsh round-off near the bottom."""
-    rng = np.random.default_rng(3)
-    u, _ = np.linalg.qr(rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2)))
+    from scipy.stats import unitary_group
+
+    u = unitary_group.rvs(2, random_state=3)  # this basis gave 2 to 4 fake sheets
 
     def h(k):
         return u @ ((np.sum(k * k, -1) / (2 * mass) + 0.1)[..., None, None] * np.eye(2) + 0.3 * PAULI[2]) @ u.conj().T
@@ -176,9 +177,14 @@ def berry_spin(es):
 
 
 def test_sea_estimate_does_not_grow_with_n_points():
-    model = bs.Rashba(1.0, 0.5, dresselhaus=0.4, exchange=(0.0, 0.0, 0.05))
+    """A band touching moved into the Fermi sea (in-plane exchange): the largest per-ray radial
+    difference grew 170-fold from 256 to 1024 rays (a ray passing ever closer to the peak)."""
+    model = bs.Rashba(1.0, 0.5, dresselhaus=0.2, exchange=(0.1, 0.05, 3e-3))
     est = [fermi.fermi_sea_integral(model, 0.6, berry_spin, n)[1] for n in (256, 512, 1024)]
-    assert est[2] <= est[1] <= est[0]
+    assert max(est[1:]) <= 2 * est[0]
+    # and it still bounds the error at 256 rays (reference: 4096 rays, order 32, is -0.0397817)
+    value = fermi.fermi_sea_integral(model, 0.6, berry_spin, 256)[0]
+    assert abs(value + 0.0397817) <= est[0]
 
 
 def random_rashba(draw):
