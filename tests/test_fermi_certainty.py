@@ -233,3 +233,25 @@ def test_sea_estimate_bounds_the_true_error_campaign():
     rate, count = estimate_campaign(300, 64, 1024)
     print(f"sea estimate >= true error on {rate:.3f} of {count} random models")
     assert count >= 250 and rate >= 0.95
+
+
+@settings(derandomize=True, deadline=None, max_examples=15)
+@given(st.data())
+def test_random_pockets_are_all_found_or_refused(data):
+    """1 to 3 separated parabolic pockets of one band, anywhere: DOS = count / 2 pi, or a clear refusal."""
+    count = data.draw(st.integers(1, 3))
+    pockets = []
+    while len(pockets) < count:
+        c = np.array([data.draw(st.floats(-2, 2)), data.draw(st.floats(-2, 2))])
+        r = data.draw(st.floats(0.005, 0.5))
+        if all(np.linalg.norm(c - c2) > r + r2 + 0.2 for c2, r2 in pockets):
+            pockets.append((c, r))
+        else:
+            count -= 1
+    model = parabolas(*[(tuple(c), -r * r / 2) for c, r in pockets])
+    try:
+        fs = fermi.fermi_surface(model, 0.0, 64)
+    except bs.FermiSurfaceError as exc:
+        assert "n_points" in str(exc) or "origin=" in str(exc)
+        return
+    assert fs.density_of_states == pytest.approx(len(pockets) / (2 * np.pi), rel=1e-9)
