@@ -43,7 +43,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ..errors import FermiSurfaceError
 
-__all__ = ["plane_grid", "Pocket", "PlaneScan", "scan_plane", "polish_extremum", "noise_level"]
+__all__ = ["plane_grid", "Pocket", "PlaneScan", "scan_plane", "parametrize_pockets", "pocket_rays",
+           "polish_extremum", "noise_level"]
 
 #: Factor on the observed second differences that bounds the band curvature in a cell.
 CURVATURE_SAFETY = 4.0
@@ -90,7 +91,13 @@ class Pocket:
 
 @dataclass
 class PlaneScan:
-    """Result of :func:`scan_plane`: the sign-change sites and the pockets found."""
+    """Result of :func:`scan_plane`.
+
+    ``sites[b] = (points, tolerances)``: where band ``b`` was seen to cross ``mu``;
+    ``pockets``: candidate sheets not enclosing the origin, tuples
+    ``(band, points, start, sign, cell size, found_by)`` for :func:`parametrize_pockets`;
+    ``round_off_extrema``: band extrema found within round-off of ``mu`` (no sheet).
+    """
 
     mu: float
     origin: np.ndarray
@@ -130,7 +137,7 @@ def polish_extremum(model, band, start, sign, step, fatol=0.0, bounds=None):
     return sign * float(best.fun), best.x
 
 
-def _cell_bound(f, h):
+def _cell_bound(f):
     """Upper bound on |band - bilinear interpolant| per cell of a sampled grid ``f (A+1, B+1)``."""
     dxx = np.zeros_like(f)
     dyy = np.zeros_like(f)
@@ -150,7 +157,7 @@ def _classify_cells(f, mu_noise, parent_bound=None):
     c = _corners(f)
     neg = c < 0
     mixed = np.any(neg, axis=-1) & ~np.all(neg, axis=-1)
-    bound = _cell_bound(f, None)
+    bound = _cell_bound(f)
     if parent_bound is not None:
         bound = np.maximum(bound, parent_bound)
     near = np.min(np.abs(c), axis=-1) <= bound + np.max(_corners(mu_noise), axis=-1)
@@ -166,17 +173,6 @@ def _components(points, radius):
     pairs = cKDTree(points).query_pairs(radius, output_type="ndarray")
     adj = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(points),) * 2)
     return connected_components(adj, directed=False)[1]
-
-
-def _inside_polygon(points, poly):
-    """Even-odd test of ``points (M, 2)`` against the closed polygon ``poly (P, 2)``."""
-    x, y = points[:, 0:1], points[:, 1:2]
-    x0, y0 = poly[:, 0][None, :], poly[:, 1][None, :]
-    x1, y1 = np.roll(poly[:, 0], -1)[None, :], np.roll(poly[:, 1], -1)[None, :]
-    crosses = (y0 > y) != (y1 > y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        xi = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
-    return (np.sum(crosses & (x < xi), axis=1) % 2) == 1
 
 
 def scan_plane(model, mu, origin, half_width, grid):
