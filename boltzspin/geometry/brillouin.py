@@ -231,7 +231,8 @@ def _check_missed_pockets(model, mu, box, grid_f, e):
         for sign in (1.0, -1.0):  # minimum of a band above mu, maximum of a band below mu
             if not np.all(sign * (eb - mu) > 0):
                 continue
-            energy, k = band_extremum(model, b, box.to_k(flat_f[int(np.argmin(sign * eb))]), sign)
+            energy, k = band_extremum(model, b, box.to_k(flat_f[int(np.argmin(sign * eb))]), sign,
+                                      step=float(np.linalg.norm(box.basis, axis=1).max()) / grid_f.shape[0])
             outside = not box.periodic and np.any(np.abs(k) > -box.corner[0])
             if not outside and sign * (energy - mu) < -1e-10 * max(1.0, abs(mu)):
                 raise FermiSurfaceError(
@@ -313,17 +314,29 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None, box=None):
     -------
     fs : :class:`~boltzspin.geometry.fermi.FermiSurface` (``scan`` is ``None``; empty in a gap)
     error_estimate : float
-        ``|DOS(G) - DOS(G/2)| / (3 DOS(G))``.
+        ``|DOS(G) - DOS(G/2)| / (3 DOS(G))`` (Richardson for second order; it can
+        understate the error on pre-asymptotic grids).
     """
     box = box or cell(model, mu, k_max)
     fs = _surface(model, mu, int(n_points), box)
     if fs is None:
         empty = np.zeros(0, dtype=int)
         es = eigensystem(model, np.zeros((0, model.dim)), check=False)
-        return FermiSurface(float(mu), np.zeros((0, model.dim)), empty, empty, np.zeros(0), es, None), 0.0
+        return FermiSurface(float(mu), np.zeros((0, model.dim)), empty, empty, np.zeros(0), es, None,
+                            (), _search(n_points, model.dim)), 0.0
     coarse = _surface(model, mu, max(int(n_points) // 2, 4), box)
     dos_coarse = coarse.density_of_states if coarse is not None else 0.0
+    fs.sheets_info = tuple(
+        dict(band=int(fs.band[fs.sheet == s][0]), centre=[float(x) for x in fs.k[fs.sheet == s].mean(axis=0)],
+             n_points=int(np.sum(fs.sheet == s)), parametrization="k-grid contour + Newton projection",
+             found_by="k-grid contour") for s in range(fs.n_sheets))
+    fs.search = _search(n_points, model.dim)
     return fs, abs(fs.density_of_states - dos_coarse) / (3.0 * fs.density_of_states)
+
+
+def _search(n_points, dim):
+    return (f"{int(n_points)}^{dim} k-grid contoured at mu; bands on one side of mu everywhere on the grid "
+            "have their extrema polished (pockets smaller than the grid spacing refuse)")
 
 
 def occupied_fraction(x, widths):

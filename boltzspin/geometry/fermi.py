@@ -32,7 +32,7 @@ between panel orders ``p`` and ``2p`` is returned as an error estimate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import CubicSpline
@@ -65,16 +65,19 @@ def band_energies(model, k):
     return out.reshape(k.shape[:-1] + (model.n_bands,))
 
 
-def band_extremum(model, band, start, sign):
-    """Nelder-Mead polish of the minimum (``sign = 1``) or maximum (``-1``) of one band.
+def band_extremum(model, band, start, sign, step=None):
+    """Polish of the minimum (``sign = 1``) or maximum (``-1``) of one band from ``start``.
 
-    Returns ``(energy, k)``; used to find pockets that a sampling of the bands missed.
+    Nelder-Mead with an initial simplex of edge ``step`` (default: 5 % of
+    ``max(|start|, 1e-3)``) along every axis, so a start coordinate of 1e-16
+    is no obstacle.  Returns ``(energy, k)``; used to find pockets that a sampling of the bands missed.
     """
-    from scipy.optimize import minimize
+    from .sheets import polish_extremum
 
-    best = minimize(lambda k: sign * band_energies(model, k)[band], np.asarray(start, dtype=float),
-                    method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-15})
-    return sign * float(best.fun), best.x
+    start = np.asarray(start, dtype=float)
+    if step is None:
+        step = 0.05 * max(float(np.abs(start).max(initial=0.0)), 1e-3)
+    return polish_extremum(model, band, start, sign, float(step))
 
 
 def _directions(n_angles):
@@ -130,6 +133,10 @@ class RayScan:
         crossing number along the ray for that band.
     r_max : end of the radial scan.
     occupied_far : (n,) bands below ``mu`` at ``r_max`` (filled to infinity).
+    pockets : sheets not enclosing the origin, each with rays of its own
+        (:class:`~boltzspin.geometry.sheets.Pocket`).
+    plane : the :class:`~boltzspin.geometry.sheets.PlaneScan` that located and
+        certified the sheets (``None`` if ``locate=False``).
     """
 
     mu: float
@@ -141,31 +148,77 @@ class RayScan:
     root_index: np.ndarray
     r_max: float
     occupied_far: np.ndarray
+    pockets: list = field(default_factory=list)
+    plane: object = None
 
 
-def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
+def _pocket_mask(origin, dirs, r, pockets, n_bands):
+    """``(M, R-1, n)``: radial segments that meet the exclusion disc of a pocket of that band."""
+    hit = np.zeros((len(dirs), len(r) - 1, n_bands), dtype=bool)
+    for p in pockets:
+        rel = p.centre - origin
+        t = np.clip((dirs @ rel)[:, None], r[None, :-1], r[None, 1:])  # closest point of each segment
+        near = origin + t[..., None] * dirs[:, None, :]
+        hit[..., p.band] |= np.linalg.norm(near - p.centre, axis=-1) <= p.exclusion
+    return hit
+
+
+def _collapse_noise(change, quiet):
+    """Crossings in the round-off of a band extremum at ``mu`` count once (or not at all).
+
+    A run of sign changes whose samples all lie within round-off of ``mu`` is
+    replaced by its outermost change if the run has an odd count, else removed:
+    noise at a band bottom must not create concentric fake sheets.
+    """
+    noisy = change & quiet[:, 1:, :] & quiet[:, :-1, :]
+    for j, b in {(int(j), int(b)) for j, _, b in np.argwhere(noisy)}:
+        idx = np.nonzero(change[j, :, b])[0]
+        q = quiet[j, :, b]
+        runs, run = [], [idx[0]]
+        for i in idx[1:]:
+            if np.all(q[run[-1] : i + 2]):
+                run.append(i)
+            else:
+                runs.append(run)
+                run = [i]
+        runs.append(run)
+        change[j, :, b] = False
+        for run in runs:
+            if len(run) % 2:
+                change[j, run[-1], b] = True
+    return change
+
+
+def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples, pockets=()):
     """Crossings along ``dirs``: radial sign scan, then Illinois iteration to machine precision.
 
+    Sign changes inside the exclusion disc of a ``pocket`` of the same band are
+    ignored (the pocket has rays of its own).
     Returns ``(roots (M, K), bands (K,), index (K,), occupied_at_r_max (M, n))``.
     """
+    from .sheets import noise_level
+
     n_dirs = len(dirs)
     r = np.unique(np.concatenate([
         np.linspace(0.0, r_max, radial_samples + 1),
         np.geomspace(r_max * 1e-9, r_max, radial_samples),
     ]))
-    f = band_energies(model, origin + r[None, :, None] * dirs[:, None, :]) - mu  # (M, R, n)
+    e = band_energies(model, origin + r[None, :, None] * dirs[:, None, :])  # (M, R, n)
+    f = e - mu
     neg = f < 0
-    change = neg[:, 1:, :] != neg[:, :-1, :]  # (M, R-1, n)
-    _check_hidden_extrema(f, r, mu, origin, dirs)
+    quiet = np.abs(f) <= noise_level(e, mu)
+    masked = _pocket_mask(origin, dirs, r, pockets, f.shape[-1])
+    change = (neg[:, 1:, :] != neg[:, :-1, :]) & ~masked  # (M, R-1, n)
+    change = _collapse_noise(change, quiet)
+    _check_hidden_extrema(f, r, mu, origin, dirs, quiet[:, 1:-1, :] | masked[:, 1:, :] | masked[:, :-1, :])
     counts = change.sum(axis=1)  # (M, n)
-    _check_missed_pockets(model, f, r, counts, mu, origin, dirs)
     if np.any(counts != counts[:1]):
         band = int(np.argwhere(np.any(counts != counts[:1], axis=0))[0, 0])
         raise FermiSurfaceError(
             f"band {band} crosses mu={mu} a different number of times along different "
             f"rays from origin {tuple(origin)}: its Fermi sheets are not star-shaped about "
             "that origin (or a pocket is smaller than the radial grid). Pass origin= "
-            "inside the pocket, increase radial_samples, or use a lattice Fermi surface."
+            "inside the sheet, increase radial_samples, or use a lattice Fermi surface."
         )
     cols_band, cols_index, lo_idx = [], [], []
     for b in range(f.shape[-1]):
@@ -190,17 +243,20 @@ def _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples):
     return roots, band, np.array(cols_index, dtype=int), neg[:, -1, :]
 
 
-def _check_hidden_extrema(f, r, mu, origin, dirs):
+def _check_hidden_extrema(f, r, mu, origin, dirs, skip=None):
     """Raise if a band extremum between radial samples crosses ``mu`` unseen.
 
     At every discrete extremum of ``e_n - mu`` along a ray (no sign change),
     the parabola through the three samples estimates the extremum; a sign
     opposite to the samples' means two crossings inside one grid cell: a
-    pocket or annulus thinner than the radial grid.
+    pocket or annulus thinner than the radial grid.  ``skip`` (``(M, R-2, n)``)
+    marks middle samples not to test (within round-off of ``mu``, or in a pocket's disc).
     """
     d1 = np.diff(f, axis=1)
     ext = (d1[:, :-1, :] * d1[:, 1:, :] < 0) & (np.sign(f[:, :-2, :]) == np.sign(f[:, 1:-1, :])) \
         & (np.sign(f[:, 2:, :]) == np.sign(f[:, 1:-1, :]))
+    if skip is not None:
+        ext &= ~skip
     if not np.any(ext):
         return
     ray, i, band = np.nonzero(ext)
@@ -220,30 +276,6 @@ def _check_hidden_extrema(f, r, mu, origin, dirs):
             "Fermi pocket or annulus thinner than the radial grid would be missed. Increase "
             "radial_samples (a transport option) or move mu away from the band edge."
         )
-
-
-def _check_missed_pockets(model, f, r, counts, mu, origin, dirs):
-    """Raise if a band no ray crosses has a pocket between the rays.
-
-    For a band that is entirely above (below) ``mu`` on every sample, its
-    lowest (highest) sample seeds a Nelder-Mead search of the band minimum
-    (maximum) in the plane; reaching across ``mu`` means a pocket the rays
-    missed.
-    """
-    for b in np.nonzero(np.all(counts == 0, axis=0))[0]:
-        fb = f[..., b]
-        above = np.all(fb > 0)
-        if not (above or np.all(fb < 0)):
-            continue
-        sign = 1.0 if above else -1.0
-        j, i = np.unravel_index(np.argmin(sign * fb), fb.shape)
-        energy, k = band_extremum(model, b, origin + r[i] * dirs[j], sign)
-        if sign * (energy - mu) < 0:
-            raise FermiSurfaceError(
-                f"band {b} crosses mu={mu} near k={k} between the rays from origin "
-                f"{tuple(origin)}: a small pocket no ray reaches. Pass origin= at the pocket "
-                "centre, or increase n_points."
-            )
 
 
 def _illinois(func, lo, hi, f_lo, f_hi, maxiter=100):
@@ -296,16 +328,29 @@ def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
     return r, np.all(ok, axis=1)
 
 
-def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples=RADIAL_SAMPLES):
-    """Find every crossing of ``mu`` along ``n_angles`` rays from ``origin``.
+def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples=RADIAL_SAMPLES,
+              plane=None, locate=True):
+    """Find every Fermi sheet and its crossings along ``n_angles`` rays.
+
+    The sheets are first located by a 2D scan of the bands over the square
+    ``|k_i - origin_i| <= k_max`` (:func:`boltzspin.geometry.sheets.scan_plane`,
+    grid :func:`~boltzspin.geometry.sheets.plane_grid` ``(n_angles)``, certified
+    search for sub-grid pockets).  Sheets enclosing ``origin`` are crossed by
+    the rays from it; every other sheet becomes a
+    :class:`~boltzspin.geometry.sheets.Pocket` with rays from its own centre.
+    Every sign change of the scan must lie on a sheet found, else
+    :class:`FermiSurfaceError`.  ``plane`` reuses an earlier plane scan of the
+    same ``(model, mu, origin, k_max)``; ``locate=False`` skips the scan (rays only).
 
     Up to :data:`COARSE_RAYS` rays are scanned and refined directly.  Beyond,
     the crossings found on ``COARSE_RAYS`` rays are interpolated in angle with
     a periodic cubic spline and polished by Newton steps
     (``dr = -(e - mu)/(v . r_hat)``) to ``|e - mu| < 1e-12`` of the energy
     scale; rays where that fails (or moves a root by more than 0.1 %) are
-    scanned and refined individually.  Cost O(n_angles).
+    scanned and refined individually.  Cost O(n_angles) plus the plane scan.
     """
+    from . import sheets as _sheets
+
     if model.dim != 2:
         raise FermiSurfaceError(
             f"ray-based Fermi surfaces are for 2D continuum models; {model!r} has dim={model.dim}"
@@ -317,19 +362,25 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
         raise FermiSurfaceError(f"n_points={n_angles} is too small; use at least 8 angles")
     origin = np.asarray(origin, dtype=float)
     r_max = float(k_max) if k_max is not None else radial_extent(model, mu, origin)
+    pockets = []
+    if locate:
+        if plane is None:
+            plane = _sheets.scan_plane(model, mu, origin, r_max, _sheets.plane_grid(n_angles))
+        pockets = _sheets.parametrize_pockets(model, mu, plane, n_angles, origin)
     theta, dirs = _directions(n_angles)
     if n_angles <= COARSE_RAYS:
-        roots, band, index, occ = _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples)
+        roots, band, index, occ = _bracket_and_refine(model, mu, origin, dirs, r_max, radial_samples, pockets)
     else:
         c_theta, c_dirs = _directions(COARSE_RAYS)
-        c_roots, band, index, occ = _bracket_and_refine(model, mu, origin, c_dirs, r_max, radial_samples)
+        c_roots, band, index, occ = _bracket_and_refine(model, mu, origin, c_dirs, r_max, radial_samples, pockets)
         occ = np.broadcast_to(occ[:1], (n_angles, occ.shape[1]))
         if len(band):
             spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.vstack([c_roots, c_roots[:1]]),
                                  bc_type="periodic", axis=0)
             roots, ok = _newton_polish(model, mu, origin, dirs, spline(theta), band)
             if not np.all(ok):
-                redo, redo_band, _, _ = _bracket_and_refine(model, mu, origin, dirs[~ok], r_max, radial_samples)
+                redo, redo_band, _, _ = _bracket_and_refine(model, mu, origin, dirs[~ok], r_max, radial_samples,
+                                                            pockets)
                 if not np.array_equal(redo_band, band):
                     raise FermiSurfaceError(
                         f"the crossings of mu={mu} change between rays; increase radial_samples"
@@ -342,7 +393,7 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
         raise FermiSurfaceError(
             f"a band crosses mu={mu} beyond k_max={r_max:g} on some ray; pass a larger k_max"
         )
-    return RayScan(
+    scan = RayScan(
         mu=float(mu),
         origin=origin,
         theta=theta,
@@ -352,7 +403,65 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
         root_index=index,
         r_max=r_max,
         occupied_far=np.any(occ, axis=0),
+        pockets=pockets,
+        plane=plane,
     )
+    if locate:
+        _certify(scan)
+    return scan
+
+
+def _degenerate_here(scan, k, band):
+    """Raise :class:`DegenerateBandsError` if ``band`` touches another band at ``k`` (a Fermi point there)."""
+    es = eigensystem(scan.plane.model, k, check=False)
+    es.check_nondegenerate(np.full(len(k), band), where=f"the Fermi surface at mu={scan.mu}")
+
+
+def _certify(scan):
+    """Every place where the plane scan saw a band cross ``mu`` must lie on a sheet found.
+
+    A site (contour vertex or refined cell of band ``b``) counts as covered when
+    a Fermi point of band ``b`` lies within the site's tolerance plus the
+    largest spacing of that band's Fermi points.  Pockets must not overlap a
+    sheet of their band that the origin's rays cross.
+    """
+    from scipy.spatial import cKDTree
+
+    plane = scan.plane
+    for b, (pts, tol) in plane.sites.items():
+        sheet_pts = [scan.origin + scan.roots[:, c, None] * scan.directions
+                     for c in np.flatnonzero(scan.root_band == b)]
+        sheet_pts += [p.points() for p in scan.pockets if p.band == b]
+        for p in scan.pockets:
+            if p.band == b and len(sheet_pts) and any(
+                    np.any(np.linalg.norm(x - p.centre, axis=1) <= p.exclusion) for x in sheet_pts[:np.sum(scan.root_band == b)]):
+                raise FermiSurfaceError(
+                    f"a Fermi pocket of band {b} at k={p.centre} lies too close to another sheet of the "
+                    f"same band (within {p.exclusion:.3g}); pass origin= at the pocket centre, or use "
+                    "a lattice Fermi surface"
+                )
+        if len(pts) == 0:
+            continue
+        if not sheet_pts:
+            _degenerate_here(scan, pts[:1], b)
+            raise FermiSurfaceError(
+                f"the k-grid scan sees band {b} cross mu={scan.mu} near k={pts[0]}, but no Fermi sheet was "
+                f"found there from origin {tuple(scan.origin)}. Pass origin= inside that sheet, or raise n_points."
+            )
+        # each Fermi point's spacing to its neighbours on its own sheet
+        gaps = [np.linalg.norm(np.diff(x, axis=0, append=x[:1]), axis=1) for x in sheet_pts]
+        spacing_of = np.concatenate([np.maximum(g, np.roll(g, 1)) for g in gaps])
+        dist, nearest = cKDTree(np.concatenate(sheet_pts)).query(pts)
+        spacing = spacing_of[nearest]
+        bad = dist > tol + spacing
+        if np.any(bad):
+            p = int(np.argmax(dist - tol - spacing))  # noqa: the worst site
+            _degenerate_here(scan, pts[p : p + 1], b)
+            raise FermiSurfaceError(
+                f"the k-grid scan sees band {b} cross mu={scan.mu} near k={pts[p]}, {dist[p]:.3g} away from "
+                f"every Fermi sheet found (rays from origin {tuple(scan.origin)} and "
+                f"{len(scan.pockets)} pocket(s)). Pass origin= inside that sheet, or raise n_points."
+            )
 
 
 @dataclass
@@ -367,7 +476,12 @@ class FermiSurface:
     sheet : (N,) sheet index of each point.
     weight : (N,) measure ``w_p = dS_p / ((2 pi)^D |v_p|)``.
     eigensystem : :class:`~boltzspin.geometry.bands.Eigensystem` at the points.
-    scan : the :class:`RayScan` it came from.
+    scan : the :class:`RayScan` it came from (``None`` for k-grids).
+    sheets_info : tuple of dict, one per sheet: ``band``, ``centre`` (the ray
+        origin of the sheet, or its mean point on a k-grid), ``n_points``,
+        ``parametrization`` and ``found_by`` (how it was located and certified).
+    search : str
+        How the sheets were searched for (the certification of completeness).
     """
 
     mu: float
@@ -377,6 +491,14 @@ class FermiSurface:
     weight: np.ndarray
     eigensystem: Eigensystem
     scan: RayScan
+    sheets_info: tuple = ()
+    search: str = ""
+
+    def sheet_attrs(self):
+        """Dataset attrs listing the sheets: ``fermi_sheets`` (JSON) and ``fermi_sheet_search``."""
+        import json
+
+        return {"fermi_sheets": json.dumps(list(self.sheets_info)), "fermi_sheet_search": self.search}
 
     @property
     def n_points(self):
@@ -401,7 +523,7 @@ class FermiSurface:
         """Copy with random eigenvector phases (gauge-invariance checks)."""
         return FermiSurface(
             self.mu, self.k, self.band, self.sheet, self.weight,
-            self.eigensystem.with_random_gauge(seed), self.scan,
+            self.eigensystem.with_random_gauge(seed), self.scan, self.sheets_info, self.search,
         )
 
 
@@ -409,36 +531,60 @@ def fermi_surface(model, mu, n_points=256, origin=(0.0, 0.0), k_max=None, scan=N
                   radial_samples=RADIAL_SAMPLES):
     """Discretize the Fermi surface at ``mu`` with ``n_points`` angles per sheet.
 
-    Returns an empty :class:`FermiSurface` (no points) when ``mu`` lies in a
-    gap or below every band.  Raises :class:`DegenerateBandsError` if a band
-    is degenerate at a Fermi point and :class:`FermiSurfaceError` if a sheet
-    is not resolvable by rays from ``origin``.
+    Sheets are located by :func:`scan_rays` (2D scan plus certified pocket
+    search); sheets enclosing ``origin`` use the rays from it, every other
+    sheet the rays from its own centre (a band extremum inside it).  Returns an
+    empty :class:`FermiSurface` (no points) when ``mu`` lies in a gap or below
+    every band.  Raises :class:`DegenerateBandsError` if a band is degenerate
+    at a Fermi point and :class:`FermiSurfaceError` if a sheet is not
+    star-shaped about its ray origin.
     """
     if scan is None:
         scan = scan_rays(model, mu, n_points, origin, k_max, radial_samples)
     n_angles, n_cols = scan.roots.shape
-    r = scan.roots.T.reshape(-1)  # sheet-major
-    dirs = np.tile(scan.directions, (n_cols, 1))
-    k = scan.origin + r[:, None] * dirs
-    band = np.repeat(scan.root_band, n_angles)
-    sheet = np.repeat(np.arange(n_cols), n_angles)
+    r_parts = [scan.roots.T.reshape(-1)]  # sheet-major
+    dir_parts = [np.tile(scan.directions, (n_cols, 1))]
+    k_parts = [scan.origin + r_parts[0][:, None] * dir_parts[0]]
+    band_parts = [np.repeat(scan.root_band, n_angles)]
+    count = [n_angles] * n_cols
+    info = [dict(band=int(b), centre=[float(x) for x in scan.origin], n_points=int(n_angles),
+                 parametrization="rays from the origin", found_by="k-grid scan" if scan.plane else "rays")
+            for b in scan.root_band]
+    for p in scan.pockets:
+        r_parts.append(p.roots)
+        dir_parts.append(p.directions)
+        k_parts.append(p.points())
+        band_parts.append(np.full(len(p.roots), p.band))
+        count.append(len(p.roots))
+        info.append(dict(band=int(p.band), centre=[float(x) for x in p.centre], n_points=len(p.roots),
+                         parametrization="rays from its own centre (band extremum)", found_by=p.found_by))
+    r, dirs, k = np.concatenate(r_parts), np.concatenate(dir_parts), np.concatenate(k_parts)
+    band = np.concatenate(band_parts).astype(int)
+    sheet = np.repeat(np.arange(len(count)), count).astype(int)
+    n_sheets = len(count)
     es = eigensystem(model, k.reshape(-1, 2))
-    if n_cols:
+    if n_sheets:
         es.check_nondegenerate(band, where=f"the Fermi surface at mu={mu}")
     v = np.take_along_axis(es.band_velocity, band[:, None, None], axis=1)[:, 0, :]
     vr = np.abs(np.sum(v * dirs, axis=-1))
     vnorm = np.linalg.norm(v, axis=-1)
-    if n_cols and np.any(vr < GRAZING_TOL * vnorm):
+    if n_sheets and np.any(vr < GRAZING_TOL * vnorm):
         p = int(np.argmin(vr / vnorm))
+        centre = scan.origin if sheet[p] < n_cols else scan.pockets[sheet[p] - n_cols].centre
         raise FermiSurfaceError(
-            f"a ray from origin {tuple(scan.origin)} grazes the Fermi sheet at k={k[p]} "
-            f"(|v.r|/|v| = {vr[p] / vnorm[p]:.3g}); the sheet is not star-shaped about the "
-            "origin. Pass origin= at the centre of the pocket."
+            f"a ray from {tuple(centre)} grazes the Fermi sheet at k={k[p]} "
+            f"(|v.r|/|v| = {vr[p] / vnorm[p]:.3g}); the sheet is not star-shaped about "
+            "that point. Pass origin= at the centre of the sheet."
         )
-    if n_cols and np.any(vnorm == 0):
+    if n_sheets and np.any(vnorm == 0):
         raise FermiSurfaceError("zero group velocity on the Fermi surface (van Hove point)")
-    weight = (1.0 / n_angles) / (2 * np.pi) * r / np.where(vr > 0, vr, 1.0)
-    return FermiSurface(float(mu), k, band, sheet, weight, es, scan)
+    n_rays = np.repeat(np.asarray(count, dtype=float), count)
+    weight = (1.0 / n_rays) / (2 * np.pi) * r / np.where(vr > 0, vr, 1.0)
+    search = scan.plane.summary() if scan.plane is not None else "rays from the origin only"
+    if scan.plane is not None and scan.plane.round_off_extrema:
+        search += "; band extrema within round-off of mu (no sheet of their own): " + ", ".join(
+            f"band {b} at k=({x[0]:.6g}, {x[1]:.6g})" for b, x, _ in scan.plane.round_off_extrema)
+    return FermiSurface(float(mu), k, band, sheet, weight, es, scan, tuple(info), search)
 
 
 def _gauss_panels(edges, order):
@@ -479,13 +625,25 @@ def _radial_rule(scan, order, grading=16, panels=2):
 
 
 def sea_angles(n_points):
-    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles: ``n_points/8`` in [64, 1024]."""
-    return min(1024, max(64, int(n_points) // 8))
+    """Rays of the Fermi-sea integrals for ``n_points`` Fermi-surface angles.
+
+    ``64 sqrt(n_points / 128)`` rounded to a multiple of 8, in [64, 2048]: it grows
+    with ``n_points`` from 128 on (256 -> 88 rays, 1024 -> 184), so raising
+    ``n_points`` refines the Fermi sea too, at a cost growing like ``sqrt(n_points)``.
+    """
+    return int(min(2048, max(64, 8 * round(8 * np.sqrt(int(n_points) / 128)))))
 
 
 def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_max=None,
                        order=16, scan=None, elementwise=False):
     r"""T = 0 Fermi-sea integral :math:`\sum_n \int \frac{d^2k}{(2\pi)^2} f_0(e_n) F_n(k)`.
+
+    Sheets enclosing the origin bound the radial panels of the origin's rays.
+    A pocket (:class:`~boltzspin.geometry.sheets.Pocket`, a sheet with rays of
+    its own) is integrated on its own rays, :math:`\pm\int_P F_b` (+ for an
+    electron pocket, - for a hole pocket), while the origin's rays see band
+    ``b`` with its background occupation inside the pocket's exclusion disc,
+    so no integrand jumps inside a panel.
 
     Parameters
     ----------
@@ -500,10 +658,14 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
     -------
     value : array of shape ``extra`` (computed with order ``2 * order``)
     error : float
-        ``max(radial, angular)``: the largest per-ray difference between orders
-        ``order`` and ``2 order`` (on every fourth ray) and ``|I(N rays) -
-        I(N/2 rays)|`` -- a conservative estimate of the quadrature error;
-        an array like ``value`` if ``elementwise``.
+        ``radial + angular + round-off``: the mean over rays (every fourth) of
+        the difference between orders ``order`` and ``2 order``, plus
+        ``|I(N rays) - I(N/2 rays)|``, plus ``100 eps`` times the largest ray
+        integral, summed over the origin's rays and every pocket.  Each term
+        bounds its part of the quadrature error when the coarser rule's error
+        dominates (checked against high-resolution references on random
+        models in ``tests/test_fermi_certainty.py``); it does not grow with
+        ``n_angles``.  An array like ``value`` if ``elementwise``.
 
     The model is assumed validated (:func:`boltzspin.models.continuum.check_model`);
     the Hermiticity check is skipped at the many quadrature nodes, but
@@ -511,6 +673,15 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
     """
     if scan is None:
         scan = scan_rays(model, mu, n_angles, origin, k_max)
+
+    def finite(vals):
+        if not np.all(np.isfinite(vals)):
+            raise FermiSurfaceError(
+                "the Fermi-sea integrand is not finite at some k (NaN from the model, or a "
+                "band degeneracy inside the Fermi sea hit a quadrature node; shift origin)"
+            )
+        return vals
+
     def ray_integrals(rays, p):
         nodes, weights = _radial_rule(scan, p)
         nodes, weights = nodes[rays], weights[rays]
@@ -518,23 +689,35 @@ def fermi_sea_integral(model, mu, integrand, n_angles=64, origin=(0.0, 0.0), k_m
         es = eigensystem(model, k, check=False)
         vals = np.asarray(integrand(es))
         occ = es.energies < mu
-        vals = np.where(occ.reshape(occ.shape + (1,) * (vals.ndim - occ.ndim)), vals, 0.0)
-        if not np.all(np.isfinite(vals)):
-            raise FermiSurfaceError(
-                "the Fermi-sea integrand is not finite at some k (NaN from the model, or a "
-                "band degeneracy inside the Fermi sea hit a quadrature node; shift origin)"
-            )
+        for pocket in scan.pockets:  # background occupation inside a pocket's disc
+            inside = np.linalg.norm(k - pocket.centre, axis=-1) <= pocket.exclusion
+            occ[..., pocket.band] = np.where(inside, pocket.sign < 0, occ[..., pocket.band])
+        vals = finite(np.where(occ.reshape(occ.shape + (1,) * (vals.ndim - occ.ndim)), vals, 0.0))
         summed = vals.sum(axis=2)  # sum bands -> (rays, R, *extra)
         w = weights.reshape(weights.shape + (1,) * (summed.ndim - 2))
         return (summed * w).sum(axis=1) / (2 * np.pi)
 
-    every = np.arange(len(scan.theta))
-    fine_rays = ray_integrals(every, 2 * order)
-    fine = fine_rays.mean(axis=0)
-    # radial error: order p against 2p on every fourth ray; angular: N against N/2 rays
-    radial = np.abs(ray_integrals(every[::4], order) - fine_rays[::4]).max(axis=0, initial=0.0)
-    angular = np.abs(fine - fine_rays[::2].mean(axis=0))
+    def pocket_integrals(pocket, rays, p):
+        edges = pocket.roots[rays, None] * np.linspace(0.0, 1.0, 3)[None, :]
+        nodes, weights = _gauss_panels(edges, p)
+        k = pocket.centre + nodes[..., None] * pocket.directions[rays, None, :]
+        vals = finite(np.asarray(integrand(eigensystem(model, k, check=False)))[:, :, pocket.band])
+        w = (weights * nodes).reshape(weights.shape + (1,) * (vals.ndim - 2))
+        return pocket.sign * (vals * w).sum(axis=1) / (2 * np.pi)
+
+    def parts(per_ray, n):
+        every = np.arange(n)
+        fine_rays = per_ray(every, 2 * order)
+        fine = fine_rays.mean(axis=0)
+        radial = np.abs(per_ray(every[::4], order) - fine_rays[::4]).mean(axis=0)
+        angular = np.abs(fine - fine_rays[::2].mean(axis=0))
+        roundoff = 100 * np.finfo(float).eps * np.abs(fine_rays).max(axis=0, initial=0.0)
+        return fine, radial + angular + roundoff
+
+    fine, err = parts(ray_integrals, len(scan.theta))
+    for pocket in scan.pockets:
+        value, e = parts(lambda rays, p: pocket_integrals(pocket, rays, p), len(pocket.theta))
+        fine, err = fine + value, err + e
     if elementwise:
-        return fine, np.maximum(radial, angular)
-    error = max(radial.max(initial=0.0), angular.max(initial=0.0))
-    return fine, float(error)
+        return fine, err
+    return fine, float(np.max(err, initial=0.0))

@@ -136,7 +136,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         if k_max is None:
             k_max = radial_extent(model, mu, origin)  # once, for both scans
         fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
-        sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples)
+        sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples, plane=fs.scan.plane)
         value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
         info = dict(
             fermi_surface_method="rays, uniform angles (spectral for smooth star-shaped sheets)",
@@ -144,6 +144,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
             fermi_sea_tail="bands filled to infinity integrated with k = R/t"
             if np.any(sea_scan.occupied_far) else "none",
         )
+    info.update(fs.sheet_attrs())  # the sheets found and how they were certified
     if gauge_seed is not None:
         fs = fs.with_random_gauge(gauge_seed)
     scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
