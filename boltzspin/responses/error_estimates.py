@@ -13,9 +13,10 @@ Every contribution of :func:`boltzspin.transport` carries an error estimate
 * a **round-off** estimate of each Fermi-surface sum
   :math:`X = \sum_p w_p\,a_p\,b_p`:
 
-  .. math:: R_X = \big(\epsilon\,(4n + \sqrt N) + r\big)\sum_p w_p\,\bar a_p\,\bar b_p,
+  .. math:: R_X = \big(\epsilon\,(2 + 4n/\sqrt N) + r\big)\sum_p w_p\,\bar a_p\,\bar b_p,
 
-  with :math:`\epsilon` the machine epsilon, ``n`` the number of bands, ``r`` the
+  (independent rounding errors of the factors add like a random walk over the
+  ``N`` Fermi points), with :math:`\epsilon` the machine epsilon, ``n`` the number of bands, ``r`` the
   relative residual of the Boltzmann solve and :math:`\bar a, \bar b` the natural
   scales of the factors: a factor that vanishes in exact arithmetic (``s_p = 0`` on
   every Rashba state) is still computed with an error of order
@@ -46,7 +47,10 @@ def roundoff(scat, sol, fs, s_matrix, dim):
     field (first ``dim`` columns) and anomalous (last ``dim``) solutions.
     """
     n_bands = fs.eigensystem.energies.shape[-1]
-    factor = EPS * (4 * n_bands + np.sqrt(fs.n_points)) + float(np.max(sol.residual))
+    # factor errors of size eps |scale| at each point add like a random walk:
+    # eps |scale| sqrt(sum_p t_p^2) ~ eps sum_p |t_p| / sqrt(N); 4 n_bands of them, twice the
+    # machine epsilon for the sums, and the Boltzmann solve's relative residual
+    factor = EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + float(np.max(sol.residual))
     s_norm = float(np.abs(np.linalg.eigvalsh(s_matrix)).max())
     w = fs.weight
     phi, phi_a = np.abs(sol.phi[:, :dim]), np.abs(sol.phi[:, dim:])

@@ -166,11 +166,20 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     error_elements = np.asarray(error, dtype=float)
     error = float(error_elements.max(initial=0.0))
     if error > SEA_RTOL * max(np.abs(value).max(), scale):
+        if uses_grid(model):
+            remedy = f"Raise n_points (a finer k-grid), e.g. to n_points={2 * int(n_points)}."
+        else:
+            rays = sea_angles(n_points)
+            more = next((m for m in (int(n_points) << j for j in range(1, 12)) if sea_angles(m) >= 2 * rays), None)
+            remedy = (f"The Fermi sea uses {rays} rays at n_points={int(n_points)}: raise n_points to {more} "
+                      f"or more ({sea_angles(more)} rays); if the error persists, raise sea_order (radial "
+                      "panels) or pass k_max." if more is not None else
+                      f"The Fermi sea already uses the most rays ({rays}): raise sea_order (radial panels), "
+                      "pass k_max, or move origin= to the centre of the sharp structure.")
         raise FermiSurfaceError(
             f"the Fermi-sea integrals are not converged at mu={mu}: error estimate {error:.3g} "
             f"against values up to {np.abs(value).max():.3g} (sharp angular structure or an "
-            "unresolved band-edge region). Increase n_points ("
-            + ("a finer k-grid)." if uses_grid(model) else "more rays) or pass k_max.")
+            "unresolved band-edge region). " + remedy
         )
     info["fermi_sea_error_estimate"] = error
     result = (fs, fs_half, value, error_elements, info)  # fs_half: at n_points / ratio
@@ -597,7 +606,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
             "sigma_error = discretization + round-off. Discretization: Fermi sea as "
             "fermi_sea_error_estimate (elementwise); Fermi-surface parts |X(N) - X(N/2)| "
             + ("(k-grid, second order: 3x the Richardson estimate)" if uses_grid(model) else "(rays, spectral)")
-            + "; round-off: (eps (4 n_bands + sqrt N) + solver residual) x the sum of the terms' "
+            + "; round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
             "natural magnitudes"),
     )
     if not fs.n_points:
