@@ -55,7 +55,13 @@ def roundoff(scat, sol, fs, s_matrix, dim):
     w = fs.weight
     phi, phi_a = np.abs(sol.phi[:, :dim]), np.abs(sol.phi[:, dim:])
     v = np.abs(fs.velocity)
-    d = np.abs(scat.s_dipole)
+    # d^s = Re sum_m A_nm s_mn: its round-off is relative to |A| |s|, not to |d^s| (zero
+    # for s proportional to 1)
+    es = fs.eigensystem
+    rows = fs.band[:, None, None, None]
+    v_row = np.take_along_axis(np.abs(es.velocity), rows, axis=-2)[..., 0, :]  # (N, D, m): |v^i_{bm}|
+    g_row = np.take_along_axis(np.abs(es.inverse_gaps()), fs.band[:, None, None], axis=-2)[:, 0, :]
+    d = np.abs(scat.s_dipole) + s_norm * np.einsum("pim,pm->pi", v_row, g_row)
     s_scale = np.abs(scat.s) + s_norm  # s_p itself carries an error eps |s|
     sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity)
     dc_scale = np.abs(scat.dipole_change_velocity()) + 2 * np.abs(scat.out_rate)[:, None] * d
