@@ -100,7 +100,9 @@ def test_lattice_transport_converges_to_the_high_resolution_value():
     to within that tolerance."""
     model, mu, disorder = bs.LatticeRashba(1.0, 0.3, exchange=(0, 0, 0.1)), 0.3, bs.DeltaCorrelated(0.01, 1.0)
     tol = 3e-3
-    ds = bs.converge(bs.transport, model, mu, disorder, observable="charge", tol=tol, start=32, n_max=128)
+    # rtol: the Boltzmann part (~1/n_imp) carries an absolute sigma_error far above tol
+    ds = bs.converge(bs.transport, model, mu, disorder, observable="charge", tol=tol, rtol=1e-3, start=32,
+                     n_max=128)
     history = ds.attrs["convergence_history_n_points"]
     assert history[0] == 32 and np.isinf(ds.attrs["convergence_history_fermi_surface_error_estimate"][0])
     assert ds.attrs["fermi_surface_error_estimate"] <= tol and ds.attrs["fermi_sea_error_estimate"] <= tol

@@ -155,7 +155,13 @@ def eigensystem(model, k, check=True):
             raise ModelError("the model returned NaN or inf; check its parameters")
         check_hermitian(h, "hamiltonian(k)")
         check_hermitian(dh, "velocity(k)")
-    e, u = np.linalg.eigh(h)
+    # The eigenvectors do not change under H -> H - c 1; removing the trace part first
+    # makes their round-off eps |H - tr(H)/n| / gap instead of eps |H| / gap (a large
+    # scalar kinetic energy, e.g. k^2/2m at mu = 1e12, would otherwise swamp the spin
+    # texture).  The energies are shifted back.
+    shift = np.real(np.trace(h, axis1=-2, axis2=-1)) / n
+    e, u = np.linalg.eigh(h - shift[..., None, None] * np.eye(n))
+    e = e + shift[..., None]
     lead = k.shape[:-1]
     n_k = int(np.prod(lead))
     vel = np.empty((n_k, model.dim, n, n), dtype=complex)
@@ -187,12 +193,20 @@ def berry_curvature(es):
               \frac{v^i_{nm} v^j_{mn}}{(e_n - e_m)^2}
 
     Units: length^2.  In 2D, ``Omega_z = Omega[..., 0, 1]``.
+
+    The tensor is antisymmetric by definition (``v`` is Hermitian, so
+    ``v^j_{nm} v^i_{mn}`` is the complex conjugate of ``v^i_{nm} v^j_{mn}``); it
+    is evaluated as :math:`-\mathrm{Im}\,(t_{ij} - t_{ji})` with
+    :math:`t_{ij} = \sum_m v^i_{nm} v^j_{mn}/(e_n - e_m)^2`, which is exactly
+    antisymmetric in floating point.  The symmetric part of ``-2 Im t``, zero in
+    theory, is round-off divided by the gap squared near a band touching and
+    would depend on the gauge and the basis.
     """
     g2 = es.inverse_gaps() ** 2  # [n, m]
     v = es.velocity  # (..., D, n, m)
     # sum_m v^i_{nm} v^j_{mn} g2_{nm}
-    t = np.einsum("...inm,...jmn,...nm->...nij", v, v, g2)
-    return -2 * t.imag
+    t = np.einsum("...inm,...jmn,...nm->...nij", v, v, g2).imag
+    return -(t - np.swapaxes(t, -1, -2))
 
 
 def expectation(es, op):

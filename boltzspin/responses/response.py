@@ -42,6 +42,7 @@ from ..geometry.fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, 
 from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observable
 from ..models.tight_binding import TightBinding
 from ..collisions.scattering import SPARSE_TOL, check_disorder, scattering
+from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, roundoff, window_error
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
            "CONTRIBUTIONS", "UNITS"]
@@ -64,6 +65,11 @@ ENERGY_STEP = 0.25
 ALPHA_ATTRS = {
     "long_name": "thermal coefficient, J = sigma (E - grad mu / q) - alpha grad T",
     "units": "[s]/(hbar temperature) (k_B = 1, hbar = 1)",
+}
+
+ALPHA_ERROR_ATTRS = {
+    "long_name": "error estimate of alpha (discretization + round-off + Fermi-window rule)",
+    "units": ALPHA_ATTRS["units"],
 }
 
 UNITS = (
@@ -102,8 +108,12 @@ _GEOMETRY_CACHE = {}
 def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples):
     """Fermi surface, Fermi-sea integrals and their diagnostics (cached for the last arguments).
 
-    Returns ``(fs, sea_value, diagnostics)``; 2D continuum models use rays
-    (:mod:`boltzspin.geometry.fermi`), lattice and 3D models k-grids (:mod:`boltzspin.geometry.brillouin`).
+    Returns ``(fs, fs_half, sea_value, sea_error, diagnostics)``: the Fermi surface at
+    ``n_points`` and at half the resolution (for the error estimate of the Fermi-surface
+    parts; ``None`` when ``n_points < 16``, which has no lower resolution to compare with),
+    the Fermi-sea integrals ``(2, D, D)`` and their elementwise error estimates.  2D
+    continuum models use rays (:mod:`boltzspin.geometry.fermi`), lattice and 3D models
+    k-grids (:mod:`boltzspin.geometry.brillouin`).
     """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
            tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
@@ -123,7 +133,9 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     if uses_grid(model):
         box = cell(model, mu, k_max)  # once, for both (a continuum 3D box is probed)
         fs, fs_error = grid_fermi_surface(model, mu, n_points, box=box)
-        value, error = grid_sea_integral(model, mu, sea, n_points, box=box)
+        fs_half, ratio = _half_surface(lambda n: grid_fermi_surface(model, mu, n, box=box)[0], n_points, 4,
+                                       fallback=True)
+        value, error = grid_sea_integral(model, mu, sea, n_points, box=box, elementwise=True)
         info = dict(
             fermi_surface_method=f"k-grid {int(n_points)}^{model.dim} of the "
             + ("Brillouin zone" if getattr(model, "periodic", False) else "box |k_i| <= k_max")
@@ -136,8 +148,10 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         if k_max is None:
             k_max = radial_extent(model, mu, origin)  # once, for both scans
         fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
+        fs_half, ratio = _half_surface(lambda n: fermi_surface(model, mu, n, origin=origin, k_max=k_max,
+                                                               radial_samples=radial_samples), n_points, 8)
         sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples, plane=fs.scan.plane)
-        value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order)
+        value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order, elementwise=True)
         info = dict(
             fermi_surface_method="rays, uniform angles (spectral for smooth star-shaped sheets)",
             fermi_sea_method="rays, graded Gauss-Legendre panels",
@@ -147,20 +161,62 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     info.update(fs.sheet_attrs())  # the sheets found and how they were certified
     if gauge_seed is not None:
         fs = fs.with_random_gauge(gauge_seed)
+        fs_half = None if fs_half is None else fs_half.with_random_gauge(gauge_seed)
+    info["fermi_surface_parts_coarse_ratio"] = 0.0 if ratio is None else float(ratio)
     scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
+    error_elements = np.asarray(error, dtype=float)
+    error = float(error_elements.max(initial=0.0))
     if error > SEA_RTOL * max(np.abs(value).max(), scale):
+        if uses_grid(model):
+            remedy = f"Raise n_points (a finer k-grid), e.g. to n_points={2 * int(n_points)}."
+        else:
+            rays = sea_angles(n_points)
+            more = next((m for m in (int(n_points) << j for j in range(1, 12)) if sea_angles(m) >= 2 * rays), None)
+            remedy = (f"The Fermi sea uses {rays} rays at n_points={int(n_points)}: raise n_points to {more} "
+                      f"or more ({sea_angles(more)} rays); if the error persists, raise sea_order (radial "
+                      "panels) or pass k_max." if more is not None else
+                      f"The Fermi sea already uses the most rays ({rays}): raise sea_order (radial panels), "
+                      "pass k_max, or move origin= to the centre of the sharp structure.")
         raise FermiSurfaceError(
             f"the Fermi-sea integrals are not converged at mu={mu}: error estimate {error:.3g} "
             f"against values up to {np.abs(value).max():.3g} (sharp angular structure or an "
-            "unresolved band-edge region). Increase n_points ("
-            + ("a finer k-grid)." if uses_grid(model) else "more rays) or pass k_max.")
+            "unresolved band-edge region). " + remedy
         )
-    info["fermi_sea_error_estimate"] = float(error)
-    result = (fs, value, info)
+    info["fermi_sea_error_estimate"] = error
+    result = (fs, fs_half, value, error_elements, info)  # fs_half: at n_points / ratio
     if cacheable:
         _GEOMETRY_CACHE.clear()
         _GEOMETRY_CACHE[key] = result
     return result
+
+
+def _half_surface(surface, n_points, minimum, fallback=False):
+    """A Fermi surface at lower resolution, for the error estimate: ``(fs, ratio)``.
+
+    ``n_points // 2`` if it resolves the surface, else ``3 n_points // 4`` (a pocket
+    that the coarser grid resolves by too few vertices); ``ratio`` is the ratio of
+    the resolutions.  ``(None, None)`` when ``n_points`` has no coarser resolution of
+    at least ``minimum``, or (``fallback``) when neither resolves the surface; without
+    ``fallback`` the full resolution is then marginal, and :class:`FermiSurfaceError`
+    names a resolution that works.
+    """
+    n_points = int(n_points)
+    tried = []
+    for coarse in (n_points // 2, (3 * n_points) // 4):
+        if coarse < minimum or coarse >= n_points:
+            continue
+        try:
+            return surface(coarse), n_points / coarse
+        except FermiSurfaceError as exc:
+            tried.append((coarse, exc))
+    if not tried or fallback:
+        return None, None
+    coarse, exc = tried[-1]
+    raise FermiSurfaceError(
+        f"the error estimate of the Fermi-surface parts compares n_points={n_points} with "
+        f"n_points={coarse}, which does not resolve the Fermi surface ({exc}). Raise n_points "
+        f"(to {2 * n_points} or more)."
+    ) from exc
 
 
 def check_temperature(temperature, positive=False):
@@ -358,6 +414,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     if temperature == 0:
         ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, **options)
         ds["alpha"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ATTRS)
+        ds["alpha_error"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ERROR_ATTRS)
         return ds
     energies, weights, x = fermi_window(mu, temperature, energy_step)
     parts = [transport_zero_temperature(model, float(e), disorder, observable, charge, n_points, **options)
@@ -365,10 +422,19 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     w = xr.DataArray(weights, dims="energy")
     stack = xr.concat(parts, dim="energy")
     ds = (stack * w).sum("energy")[["sigma", "sigma_conventional_intrinsic", "density_of_states"]]
-    ds["alpha"] = (stack.sigma * w * xr.DataArray(x, dims="energy")).sum("energy") / q
+    xs = xr.DataArray(x, dims="energy")
+    ds["alpha"] = (stack.sigma * w * xs).sum("energy") / q
     ds["alpha"].attrs.update(ALPHA_ATTRS)
+    # errors of a Fermi-window average: the window-weighted errors of each energy plus the
+    # error of the window rule itself (against the rule of twice the step)
     for name in ("sigma", "sigma_conventional_intrinsic", "density_of_states"):
         ds[name].attrs.update(parts[0][name].attrs)
+        window = window_error(stack[name].values, weights)
+        ds[name + "_error"] = (stack[name + "_error"] * w).sum("energy") + window
+        ds[name + "_error"].attrs.update(parts[0][name + "_error"].attrs)
+    ds["alpha_error"] = ((stack.sigma_error * w * abs(xs)).sum("energy")
+                         + window_error((stack.sigma * xs).values, weights)) / abs(q)
+    ds["alpha_error"].attrs.update(ALPHA_ERROR_ATTRS)
     ds["density_of_states"].attrs["long_name"] = "thermal density of states -int f0' D"
     ds.attrs.update(parts[len(parts) // 2].attrs)
     ds.attrs.update(
@@ -383,10 +449,47 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         fermi_sea_error_estimate=float(np.dot(weights, [p.attrs["fermi_sea_error_estimate"] for p in parts])),
         **({"fermi_surface_error_estimate": max(p.attrs["fermi_surface_error_estimate"] for p in parts)}
            if "fermi_surface_error_estimate" in parts[0].attrs else {}),
+        max_fermi_surface_parts_error=max(p.attrs["max_fermi_surface_parts_error"] for p in parts),
+        max_roundoff_error=max(p.attrs["max_roundoff_error"] for p in parts),
+        max_fermi_window_error=float(window_error(stack.sigma.values, weights).max()),
         n_fermi_points=max(p.attrs["n_fermi_points"] for p in parts),
     )
     ds.attrs.pop("note", None)
     return ds
+
+
+def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol, solver_tol):
+    """The Fermi-surface contributions on one discretized surface.
+
+    Returns ``(parts, roundoff, magnitude, diagnostics)``: ``{contribution: (D, D)}``
+    for every contribution but ``intrinsic_berry``, their round-off estimates and the
+    sums of the terms' magnitudes (:func:`boltzspin.responses.error_estimates.roundoff`),
+    and the solver diagnostics.
+    """
+    dim = model.dim
+    zero = np.zeros((dim, dim))
+    names = CONTRIBUTIONS[1:-1]
+    parts, rounding, magnitude = dict.fromkeys(names, zero), dict.fromkeys(names, zero), dict.fromkeys(names, zero)
+    diag = dict(residual=0.0, iterations=0, n_sets=0, asym=0.0, bound=0.0, methods=[], projection=0.0)
+    if not fs.n_points:
+        return parts, rounding, magnitude, diag
+    scat = scattering(fs, disorder, model, s_matrix, method=method, sparse_tol=sparse_tol)
+    w, v, s = fs.weight, fs.velocity, scat.s
+    sol = solve_boltzmann(scat, np.concatenate([q * v, -q * scat.side_jump_velocity], axis=1),
+                          fs.sheet, tol=solver_tol)
+    phi, phi_a = sol.phi[:, :dim], sol.phi[:, dim:]  # field along j; anomalous source
+    # q sum_p w_p d_p v_p with the source the Boltzmann solve used (w q v projected on
+    # the range): identical for exact quadrature, and it keeps J_dp = -J_d exact on any
+    # discretized surface (the projection is reported in attrs["source_projection"])
+    parts["intrinsic_dipole"] = np.einsum("pi,pj->ij", scat.s_dipole, sol.weighted_source[:, :dim])
+    parts["boltzmann"] = np.einsum("p,pj,pi->ij", w * s, phi, v)
+    parts["side_jump"] = np.einsum("p,pj,pi->ij", w, phi, scat.side_jump_velocity_s)
+    parts["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, scat.dipole_change_velocity())
+    parts["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, phi_a, v)
+    diag.update(residual=float(sol.residual.max()), iterations=int(sol.iterations),
+                projection=float(sol.source_projection[:dim].max()), n_sets=sol.n_sets,
+                asym=scat.kernel_asymmetry, bound=scat.error_bound, methods=scat.methods)
+    return (parts, *roundoff(scat, sol, fs, s_matrix, dim), diag)
 
 
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
@@ -422,31 +525,36 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
     check_disorder(model, disorder, s_matrix)
-    fs, sea_value, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed,
-                                             sea_order, radial_samples)
-    sigma = dict.fromkeys(CONTRIBUTIONS[:-1], np.zeros((dim, dim)))
-    sigma["intrinsic_berry"] = -q * sea_value[0]
-    conventional = -q * sea_value[1]
-    residual, iterations, n_sets, asym, bound, methods, projection = 0.0, 0, 0, 0.0, 0.0, [], 0.0
-    if fs.n_points:
-        scat = scattering(fs, disorder, model, s_matrix, method=method, sparse_tol=sparse_tol)
-        w, v, s = fs.weight, fs.velocity, scat.s
-        sol = solve_boltzmann(scat, np.concatenate([q * v, -q * scat.side_jump_velocity], axis=1),
-                              fs.sheet, tol=solver_tol)
-        phi, phi_a = sol.phi[:, :dim], sol.phi[:, dim:]  # field along j; anomalous source
-        # q sum_p w_p d_p v_p with the source the Boltzmann solve used (w q v projected on
-        # the range): identical for exact quadrature, and it keeps J_dp = -J_d exact on any
-        # discretized surface (the projection is reported in attrs["source_projection"])
-        sigma["intrinsic_dipole"] = np.einsum("pi,pj->ij", scat.s_dipole, sol.weighted_source[:, :dim])
-        sigma["boltzmann"] = np.einsum("p,pj,pi->ij", w * s, phi, v)
-        sigma["side_jump"] = np.einsum("p,pj,pi->ij", w, phi, scat.side_jump_velocity_s)
-        sigma["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, scat.dipole_change_velocity())
-        sigma["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, phi_a, v)
-        residual, iterations = float(sol.residual.max()), int(sol.iterations)
-        projection = float(sol.source_projection[:dim].max())
-        n_sets, asym, bound, methods = sol.n_sets, scat.kernel_asymmetry, scat.error_bound, scat.methods
-    values = np.stack([sigma[c] for c in CONTRIBUTIONS[:-1]])
+    fs, fs_half, sea_value, sea_error, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max,
+                                                                 gauge_seed, sea_order, radial_samples)
+    options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol)
+    parts, rounding, magnitude, diag = _surface_contributions(fs, disorder, model, s_matrix, q, **options)
+    names = CONTRIBUTIONS[:-1]
+    surface = np.stack([parts[c] for c in names[1:]])
+    if fs_half is None and "fermi_surface_error_estimate" in geometry_info:
+        # k-grid whose coarser grids miss a small pocket: the relative error of the measure
+        # (the density-of-states change, times the safety factor) times the terms' magnitudes
+        rel = GRID_SAFETY * geometry_info["fermi_surface_error_estimate"]
+        surface_error = rel * np.stack([magnitude[c] for c in names[1:]])
+    elif fs_half is None:  # no lower resolution (n_points < 16): the whole value counts as error
+        surface_error = np.stack([magnitude[c] for c in names[1:]])
+    else:
+        half = _surface_contributions(fs_half, disorder, model, s_matrix, q, **options)[0]
+        surface_error = discretization(surface, np.stack([half[c] for c in names[1:]]), uses_grid(model),
+                                       geometry_info["fermi_surface_parts_coarse_ratio"])
+    values = np.concatenate([-q * sea_value[0][None], surface])
     values = np.concatenate([values, values.sum(axis=0)[None]])
+    roundoff_parts = np.stack([np.zeros((dim, dim))] + [rounding[c] for c in names[1:]])
+    roundoff_parts = np.concatenate([roundoff_parts, roundoff_parts.sum(axis=0)[None]
+                                     + EPS * np.abs(values[:-1]).sum(axis=0)[None]])
+    discretization_parts = np.concatenate([abs(q) * sea_error[0][None], surface_error])
+    discretization_parts = np.concatenate([discretization_parts, discretization_parts.sum(axis=0)[None]])
+    check_roundoff(values, roundoff_parts, CONTRIBUTIONS,
+                   abs(q) * float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi), mu)
+    errors = discretization_parts + roundoff_parts
+    conventional = -q * sea_value[1]
+    dos_error = (fs.density_of_states if fs_half is None
+                 else abs(fs.density_of_states - fs_half.density_of_states))
     axes = ["x", "y", "z"][:dim]
     ds = xr.Dataset(
         {
@@ -458,6 +566,15 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
                                               "units": "q*[s]/hbar (hbar = 1)"}),
             "density_of_states": ((), fs.density_of_states,
                                   {"long_name": "density of states at mu", "units": "1/(energy*length^D)"}),
+            "sigma_error": (("contribution", "i", "j"), errors,
+                            {"long_name": "error estimate of sigma (discretization + round-off)",
+                             "units": "q*[s]/hbar (hbar = 1)"}),
+            "sigma_conventional_intrinsic_error": (("i", "j"), abs(q) * sea_error[1],
+                                                   {"long_name": "error estimate of sigma_conventional_intrinsic",
+                                                    "units": "q*[s]/hbar (hbar = 1)"}),
+            "density_of_states_error": ((), float(dos_error),
+                                        {"long_name": "error estimate of density_of_states (n_points vs n_points/2)",
+                                         "units": "1/(energy*length^D)"}),
         },
         coords={"contribution": list(CONTRIBUTIONS), "i": axes, "j": axes},
     )
@@ -474,16 +591,24 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         n_sheets=int(fs.n_sheets),
         state="metal" if fs.n_points else "insulator",
         solver="conjugate gradient, diagonal (relaxation-time) preconditioner, deflated null space",
-        collision_operator=",".join(methods) or "none",
+        collision_operator=",".join(diag["methods"]) or "none",
         sparse_tolerance=float(sparse_tol),
-        sparse_rate_error_bound=bound,
-        solver_residual=residual,
-        source_projection=projection,
-        solver_iterations=iterations,
-        n_coupled_sets=n_sets,
-        kernel_asymmetry=asym,
+        sparse_rate_error_bound=diag["bound"],
+        solver_residual=diag["residual"],
+        source_projection=diag["projection"],
+        solver_iterations=diag["iterations"],
+        n_coupled_sets=diag["n_sets"],
+        kernel_asymmetry=diag["asym"],
         **geometry_info,
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
+        max_fermi_surface_parts_error=float(discretization_parts[1:-1].max(initial=0.0)),
+        max_roundoff_error=float(roundoff_parts.max(initial=0.0)),
+        error_estimate_method=(
+            "sigma_error = discretization + round-off. Discretization: Fermi sea as "
+            "fermi_sea_error_estimate (elementwise); Fermi-surface parts |X(N) - X(N/2)| "
+            + ("(k-grid, second order: 3x the Richardson estimate)" if uses_grid(model) else "(rays, spectral)")
+            + "; round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
+            "natural magnitudes"),
     )
     if not fs.n_points:
         ds.attrs["note"] = "mu lies in a gap or below every band: insulator, only the Berry part (letter Eq. 12) remains"

@@ -1,0 +1,130 @@
+r"""Error estimates of the Fermi-surface contributions: discretization and round-off.
+
+Every contribution of :func:`boltzspin.transport` carries an error estimate
+(documentation: Theory, "Numerics"), the Dataset variable ``sigma_error`` (and
+``alpha_error``), the sum of
+
+* a **discretization** estimate from two resolutions: on rays (spectral in the
+  number of Fermi points ``N``) :math:`|X(N) - X(N/2)|`, which bounds the error of
+  :math:`X(N)` generously; on k-grids (second order in the spacing)
+  :math:`|X(G) - X(G/2)|`, three times the Richardson estimate (a safety factor
+  for grids that are not yet in the asymptotic regime); where the coarse surface
+  does not resolve a small pocket, ``3/4`` of the resolution is compared instead;
+* a **round-off** estimate of each Fermi-surface sum
+  :math:`X = \sum_p w_p\,a_p\,b_p`:
+
+  .. math:: R_X = \big(\epsilon\,(2 + 4n/\sqrt N) + r\big)\sum_p w_p\,\bar a_p\,\bar b_p,
+
+  (independent rounding errors of the factors add like a random walk over the
+  ``N`` Fermi points), with :math:`\epsilon` the machine epsilon, ``n`` the number of bands, ``r`` the
+  relative residual of the Boltzmann solve and :math:`\bar a, \bar b` the natural
+  scales of the factors: a factor that vanishes in exact arithmetic (``s_p = 0`` on
+  every Rashba state) is still computed with an error of order
+  :math:`\epsilon\,\lVert s\rVert`, and a huge distribution function
+  (:math:`\phi\propto 1/n_\mathrm{imp}`) multiplies it.
+
+:func:`check_roundoff` refuses a result whose round-off estimate exceeds both its
+value and the natural scale :math:`|q|\,\lVert s\rVert/(8\pi)`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import BoltzspinError
+
+__all__ = ["roundoff", "discretization", "window_error", "check_roundoff"]
+
+EPS = np.finfo(float).eps
+
+
+def roundoff(scat, sol, fs, s_matrix, dim):
+    """Round-off estimates ``{contribution: (D, D)}`` of the Fermi-surface sums, and the
+    sums of the terms' natural magnitudes they are proportional to.
+
+    ``scat`` is the :class:`~boltzspin.collisions.scattering.CollisionOperator`,
+    ``sol`` the :class:`~boltzspin.collisions.boltzmann.BoltzmannSolution` with the
+    field (first ``dim`` columns) and anomalous (last ``dim``) solutions.
+    """
+    n_bands = fs.eigensystem.energies.shape[-1]
+    # factor errors of size eps |scale| at each point add like a random walk:
+    # eps |scale| sqrt(sum_p t_p^2) ~ eps sum_p |t_p| / sqrt(N); 4 n_bands of them, twice the
+    # machine epsilon for the sums, and the Boltzmann solve's relative residual
+    factor = EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + float(np.max(sol.residual))
+    s_norm = float(np.abs(np.linalg.eigvalsh(s_matrix)).max())
+    w = fs.weight
+    phi, phi_a = np.abs(sol.phi[:, :dim]), np.abs(sol.phi[:, dim:])
+    v = np.abs(fs.velocity)
+    # d^s = Re sum_m A_nm s_mn: its round-off is relative to |A| |s|, not to |d^s| (zero
+    # for s proportional to 1)
+    es = fs.eigensystem
+    rows = fs.band[:, None, None, None]
+    v_row = np.take_along_axis(np.abs(es.velocity), rows, axis=-2)[..., 0, :]  # (N, D, m): |v^i_{bm}|
+    g_row = np.take_along_axis(np.abs(es.inverse_gaps()), fs.band[:, None, None], axis=-2)[:, 0, :]
+    d = np.abs(scat.s_dipole) + s_norm * np.einsum("pim,pm->pi", v_row, g_row)
+    s_scale = np.abs(scat.s) + s_norm  # s_p itself carries an error eps |s|
+    sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity)
+    dc_scale = np.abs(scat.dipole_change_velocity()) + 2 * np.abs(scat.out_rate)[:, None] * d
+    out = {
+        "intrinsic_dipole": np.einsum("pi,pj->ij", d, np.abs(sol.weighted_source[:, :dim])),
+        "boltzmann": np.einsum("p,pj,pi->ij", w * s_scale, phi, v),
+        "side_jump": np.einsum("p,pj,pi->ij", w, phi, sj_scale),
+        "dipole_change": np.einsum("p,pj,pi->ij", w, phi, dc_scale),
+        "anomalous_distribution": np.einsum("p,pj,pi->ij", w * s_scale, phi_a, v),
+    }
+    return {k: factor * x for k, x in out.items()}, {k: x for k, x in out.items()}
+
+
+#: Safety factor on the Richardson estimate of second-order k-grid sums.
+GRID_SAFETY = 3.0
+
+
+def discretization(fine, coarse, grid, ratio=2.0):
+    r"""Discretization error of ``fine`` from ``coarse`` at ``1/ratio`` of its resolution.
+
+    Rays (spectral): :math:`|X(N) - X(N/r)|`, which bounds the error of :math:`X(N)`
+    once the coarse rule converges.  k-grids (second order): the Richardson estimate
+    :math:`|X(G) - X(G/r)|/(r^2 - 1)` times :data:`GRID_SAFETY` (``|X(G) - X(G/2)|`` for
+    ``r = 2``).
+    """
+    diff = np.abs(np.asarray(fine) - np.asarray(coarse))
+    return GRID_SAFETY * diff / (ratio**2 - 1.0) if grid else diff
+
+
+def window_error(values, weights):
+    """Error of the Fermi-window rule from the rule of twice the step (every other node).
+
+    ``values`` has the energy as its first axis, ``weights`` those of
+    :func:`boltzspin.responses.response.fermi_window` (symmetric about the middle
+    node, which is kept).  The coarse rule's error bounds that of the fine rule
+    (double-exponential rules converge faster than geometrically in the step).
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    mid = len(weights) // 2
+    even = (np.arange(len(weights)) - mid) % 2 == 0
+    fine = np.tensordot(weights, values, axes=(0, 0))
+    coarse = np.tensordot(2 * weights * even, values, axes=(0, 0))
+    return np.abs(fine - coarse)
+
+
+def check_roundoff(values, errors, contributions, scale, mu):
+    """Refuse where the round-off estimate exceeds both the value and the natural scale.
+
+    ``values`` and ``errors`` are ``(contribution, D, D)``; ``scale`` is
+    ``|q| |s| / (8 pi)``.
+    """
+    swamped = errors > np.maximum(np.abs(values), scale)
+    if not np.any(swamped):
+        return
+    c, i, j = np.argwhere(swamped)[0]
+    raise BoltzspinError(
+        f"round-off swamps the {contributions[c]} contribution at mu={mu}: its round-off "
+        f"estimate {errors[c, i, j]:.3g} exceeds both its value {values[c, i, j]:.3g} and the "
+        f"natural scale |q s|/(8 pi) = {scale:.3g} (element {i}{j}). The Fermi-surface sums "
+        "cancel to machine precision: a factor that vanishes in theory (e.g. s_p) is "
+        "multiplied by a huge distribution function. Remedies that work: in first Born "
+        "approximation the Boltzmann part scales exactly as 1/n_imp and the other parts do "
+        "not depend on n_imp, so compute at a larger impurity density and rescale; or move "
+        "to parameters where the spin-orbit splitting is not a tiny fraction of mu."
+    )
