@@ -150,3 +150,77 @@ def test_nan_in_the_hamiltonian_is_named_and_the_remedy_works():
     assert np.linalg.norm(k) > 2.0  # a momentum where H is not defined
     ds = bs.transport(_nan_model(True), 0.6, DELTA, "sz", -1.0, n_points=64)
     assert ds.attrs["state"] == "metal"
+
+
+# ---------------------------------------------------------------- item 9: diagnoses that name the problem
+
+RASHBA = bs.Rashba(1.0, 0.5)
+
+
+@pytest.mark.parametrize("options, words", [
+    (dict(k_max=0.0), r"k_max=0.0 must be a positive finite momentum.*k_max=None"),
+    (dict(k_max=-1.0), r"k_max=-1.0 must be a positive"),
+    (dict(radial_samples=0), r"radial_samples=0 must be an integer >= 16"),
+    (dict(solver_tol=0), r"solver_tol=0 must be a relative residual in \[1e-15, 1\)"),
+    (dict(temperature=0.01, energy_step=0.0), r"energy_step=0.0 must be a positive number"),
+    (dict(temperature=0.01, energy_step=-0.1), r"energy_step=-0.1 must be a positive number"),
+    (dict(sea_order=0), r"sea_order=0 must be an integer >= 2 \(Gauss-Legendre order"),
+    (dict(origin="center"), r"origin='center' must be a pair of finite momenta"),
+    (dict(origin=(0.0, np.nan)), r"must be a pair of finite momenta"),
+    (dict(method="fast"), r"method='fast' is not one of"),
+    (dict(gauge_seed=-1), r"gauge_seed=-1 must be an integer >= 0"),
+])
+def test_bad_numerical_option_is_named(options, words):
+    with pytest.raises(bs.ModelError, match=words):
+        bs.transport(RASHBA, 0.6, DELTA, "sz", -1.0, n_points=64, **options)
+
+
+@pytest.mark.parametrize("options", [dict(k_max=3.0), dict(radial_samples=64), dict(solver_tol=1e-12),
+                                     dict(sea_order=8), dict(origin=(0.01, 0.0)),
+                                     dict(temperature=np.float64(0.01), energy_step=0.5)])
+def test_the_named_remedies_work(options):
+    ds = bs.transport(RASHBA, 0.6, DELTA, "sz", -1.0, n_points=64, **options)
+    assert abs(ds.sigma.sel(contribution="total", i="x", j="y").item()) < 1e-9  # the Rashba null result
+
+
+@pytest.mark.parametrize("mu", [np.array(0.6), np.float32(0.6), np.float64(0.6), np.array([0.6])[0]])
+def test_numpy_scalar_mu_is_accepted(mu):
+    ds = bs.transport(RASHBA, mu, DELTA, "sz", -1.0, n_points=64)
+    assert isinstance(ds.attrs["mu"], float)
+    assert ds.attrs["mu"] == pytest.approx(0.6, rel=1e-7)
+
+
+def test_numpy_integer_inputs_are_accepted():
+    ds = bs.transport(RASHBA, np.int64(1), DELTA, "sz", np.array(-1), n_points=np.array(64))
+    assert ds.attrs["n_points"] == 64 and ds.attrs["charge"] == -1.0
+
+
+@pytest.mark.parametrize("matrix, words", [("identity", r"'identity' is not a matrix.*omit it"),
+                                           ([[1, 0], [0]], r"not a numeric matrix|not a square matrix"),
+                                           (np.ones(3), r"not a square matrix"),
+                                           ([[1, 1j], [1j, 1]], r"not Hermitian")])
+def test_malformed_disorder_matrix_is_named(matrix, words):
+    with pytest.raises(bs.DisorderError, match=words):
+        bs.DeltaCorrelated(0.01, 1.0, matrix=matrix)
+    bs.transport(RASHBA, 0.6, bs.DeltaCorrelated(0.01, 1.0, matrix=np.eye(2)), "sz", -1.0, 64)  # the remedy
+
+
+def test_nan_in_the_disorder_potential_is_named_and_screening_works():
+    coulomb = bs.Potential(0.01, lambda q: (2 * np.pi / np.linalg.norm(q, axis=-1))[..., None, None] * np.eye(2))
+    with pytest.raises(bs.DisorderError, match=r"NaN or inf at q = \[0. 0.\].*screen a 1/\|q\| potential"):
+        bs.transport(RASHBA, 0.6, coulomb, "sz", -1.0, n_points=64)
+    screened = bs.Potential(0.01, lambda q: (2 * np.pi / (np.linalg.norm(q, axis=-1) + 1.0))[..., None, None]
+                            * np.eye(2))
+    ds = bs.transport(RASHBA, 0.6, screened, "sz", -1.0, n_points=64)
+    reference = bs.transport(RASHBA, 0.6, bs.ScreenedCoulomb(0.01, 1.0, 1.0), "sz", -1.0, n_points=64)
+    assert ds.sigma.sel(contribution="boltzmann").values == pytest.approx(
+        reference.sigma.sel(contribution="boltzmann").values, rel=1e-8, abs=1e-12)
+
+
+def test_van_hove_mu_on_a_lattice_is_named():
+    """At the saddle energy 4t + h_z a Fermi point has v = 0; the solver used to blame decoupled sheets."""
+    model = bs.LatticeRashba(1.0, 0.3, exchange=(0.0, 0.0, 0.2))
+    with pytest.raises(bs.FermiSurfaceError, match=r"van Hove singularity.*vanishes.*Move mu off"):
+        bs.transport(model, 4.2, DELTA, "sz", -1.0, n_points=64)
+    ds = bs.transport(model, 4.2 + 8e-5, DELTA, "sz", -1.0, n_points=64)  # 1e-5 of the band width 8
+    assert ds.attrs["state"] == "metal"
