@@ -222,9 +222,13 @@ def estimate_campaign(max_examples, n_angles, ref_angles):
 
 
 def test_sea_estimate_bounds_the_true_error():
-    """estimate(64 rays) >= |I - I_ref| (512 rays, order 24) on >= 95 % of random models."""
+    """estimate(64 rays) >= |I - I_ref| (512 rays, order 24) on random models.
+
+    16 examples cannot resolve a 95 % rate (one miss is 93.75 %): at most one violation is
+    allowed here; the slow 300-model campaign below asserts the 95 % rate itself.
+    """
     rate, count = estimate_campaign(16, 64, 512)
-    assert count >= 12 and rate >= 0.95
+    assert count >= 12 and rate * count >= count - 1
 
 
 @pytest.mark.slow

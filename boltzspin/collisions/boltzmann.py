@@ -35,6 +35,9 @@ __all__ = ["BoltzmannSolution", "solve_boltzmann", "coupled_sets"]
 RESIDUAL_TOL = 1e-10
 #: Sheets whose mutual coupling is below this fraction of the largest count as decoupled.
 COUPLING_RTOL = 1e-12
+#: A ratio of the largest to the median Fermi-surface weight beyond which a failed solve is
+#: blamed on a vanishing group velocity (van Hove point) rather than on the kernel.
+WEIGHT_SPREAD_LIMIT = 1e4
 #: Relative residual at which CG stops (well below RESIDUAL_TOL).
 CG_RTOL = 1e-13
 
@@ -190,10 +193,19 @@ def solve_boltzmann(scat, source, sheet, tol=RESIDUAL_TOL, maxiter=None):
         x = x - indicators @ (indicators.T @ x)
     res = np.linalg.norm(apply(x) - b, axis=0) / bnorm
     if not np.all(np.isfinite(res)) or np.any(res > tol):
+        spread = float(w.max() / np.median(w))
+        cause = (
+            f"The Fermi-surface weights dS/|v| span a factor {spread:.3g}: the group velocity nearly "
+            "vanishes somewhere on the Fermi surface (mu close to a van Hove saddle point); move mu "
+            "away from the saddle energy."
+            if spread > WEIGHT_SPREAD_LIMIT else
+            "The collision kernel is ill-conditioned: some sheets are nearly decoupled from the rest "
+            "(their mutual rates are tiny but above the decoupling threshold); add a disorder species "
+            "that couples them, or increase n_points."
+        )
         raise SolverError(
             f"the Boltzmann solve did not converge: relative residual {res.max():.3g} > {tol:g} "
-            f"after {iterations} conjugate-gradient iterations. The collision kernel may be "
-            "ill-conditioned (nearly decoupled sheets); increase n_points or check the disorder."
+            f"after {iterations} conjugate-gradient iterations. " + cause
         )
     # gauge: sum_{p in C} w_p phi_p = 0 on every coupled set
     total_w = np.bincount(labels, weights=w, minlength=n_sets)

@@ -113,6 +113,21 @@ def _check_matrix(name, matrix, n):
     return matrix
 
 
+def _as_matrix(name, matrix):
+    """A square, finite, Hermitian complex matrix, or :class:`DisorderError` naming what is wrong."""
+    remedy = ("pass a Hermitian (n, n) array on the model's orbital/spin space (e.g. numpy.eye(2) or "
+              "a Pauli matrix), or omit it: the identity is the default")
+    if isinstance(matrix, (str, bytes)):
+        raise DisorderError(f"{name}={matrix!r} is not a matrix; {remedy}")
+    try:
+        m = np.asarray(matrix, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise DisorderError(f"{name}={matrix!r} is not a numeric matrix; {remedy}") from exc
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        raise DisorderError(f"{name} has shape {m.shape}, not a square matrix; {remedy}")
+    return _check_matrix(name, m, m.shape[0])
+
+
 class DeltaCorrelated(Disorder):
     r"""Short-range (delta-correlated) impurities.
 
@@ -137,7 +152,7 @@ class DeltaCorrelated(Disorder):
     def __init__(self, density, strength, matrix=None):
         self.density = _positive("density", density)
         self.strength = _finite("strength", strength)
-        self.matrix = None if matrix is None else np.asarray(matrix, dtype=complex)
+        self.matrix = None if matrix is None else _as_matrix("DeltaCorrelated.matrix", matrix)
 
     def __repr__(self):
         m = "" if self.matrix is None else f", matrix={self.matrix.tolist()!r}"
@@ -402,7 +417,23 @@ class Potential(Disorder):
         return f"Potential(density={self.density!r}, U={self.name})"
 
     def U(self, q):
-        return np.asarray(self.function(np.asarray(q, dtype=float)), dtype=complex)
+        """The user's ``U(q)`` as a complex array; NaN or inf raise :class:`DisorderError` naming ``q``."""
+        q = np.asarray(q, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.asarray(self.function(q), dtype=complex)
+        if not np.all(np.isfinite(u)):
+            bad = ~np.all(np.isfinite(u.reshape(u.shape[: q.ndim - 1] + (-1,))), axis=-1) \
+                if u.shape[: q.ndim - 1] == q.shape[:-1] else np.ones(q.shape[:-1], dtype=bool)
+            qb = q[bad]
+            first = qb[np.argmin(np.linalg.norm(qb, axis=-1))]
+            raise DisorderError(
+                f"U(q) of {self!r} is NaN or inf at q = {np.array2string(first, precision=6)} "
+                f"(|q| = {np.linalg.norm(first):.3g}; {int(bad.sum())} of {bad.size} momentum transfers in "
+                "this call). The first-Born rates need a finite U at every momentum transfer between "
+                "Fermi points, q = 0 (forward scattering) included. Make U finite there: e.g. screen a "
+                "1/|q| potential (ScreenedCoulomb, or U(q) = u0 / (|q| + q_TF))."
+            )
+        return u
 
     def channels(self, model):
         n, d = model.n_bands, model.dim

@@ -30,6 +30,7 @@ __all__ = [
     "KPModel",
     "PAULI",
     "check_model",
+    "check_velocity",
     "resolve_observable",
 ]
 
@@ -282,13 +283,42 @@ class KPModel(Model):
 
     def hamiltonian(self, k):
         k = _as_k(k, self.dim)
-        return np.asarray(self._h(k), dtype=complex)
+        return _finite_output(self, "hamiltonian", k, np.asarray(self._h(k), dtype=complex))
 
     def velocity(self, k):
         k = _as_k(k, self.dim)
         if self._v is not None:
-            return np.asarray(self._v(k), dtype=complex)
-        return fourth_order_derivative(self.hamiltonian, k, self.fd_step)
+            return _finite_output(self, "velocity", k, np.asarray(self._v(k), dtype=complex))
+        v = fourth_order_derivative(self.hamiltonian, k, self.fd_step)
+        # The difference quotient of a Hermitian H is Hermitian up to the round-off of H
+        # amplified by 1/h (~eps |H| / h), which near a band bottom exceeds any tolerance
+        # relative to |v| ~ k_F.  Keep the Hermitian part: the derivative of (H + H^dagger)/2,
+        # the Hamiltonian eigh diagonalizes (H itself is checked for Hermiticity).
+        return 0.5 * (v + np.swapaxes(v.conj(), -1, -2))
+
+    @property
+    def analytic_velocity(self):
+        """True when the velocity is the user's callable (checked by :func:`check_velocity`)."""
+        return self._v is not None
+
+
+def _finite_output(model, what, k, out):
+    """Raise :class:`ModelError` naming the first momentum where ``out`` is NaN or inf."""
+    if out.ndim < 2 or np.all(np.isfinite(out)):
+        return out
+    lead = out.shape[: k.ndim - 1]
+    bad = ~np.all(np.isfinite(out.reshape(lead + (-1,))), axis=-1) if lead == k.shape[:-1] else None
+    if bad is None or not np.any(bad):
+        raise ModelError(f"{what}(k) of {model!r} returned NaN or inf; make the model finite for every k")
+    bad_k = np.asarray(k)[bad]
+    first = bad_k[np.argmin(np.linalg.norm(bad_k, axis=-1))]  # the one nearest k = 0
+    raise ModelError(
+        f"{what}(k) of {model!r} returned NaN or inf at k = {np.array2string(first, precision=6)} "
+        f"({int(bad.sum())} of {bad.size} momenta in this call): a Bloch Hamiltonian must be finite "
+        "at every momentum of the plane (the ray scans of 2D continuum models probe up to 1e6 k_max "
+        "to find every crossing). Make hamiltonian(k) finite there, e.g. regularize the expression "
+        "that divides by zero or takes a root of a negative number."
+    )
 
 
 def fourth_order_derivative(func, x, h):
@@ -348,6 +378,108 @@ def check_model(model, k=None, rtol=HERMITIAN_RTOL):
     check_hermitian(v, "velocity(k)", rtol)
     for name, op in model.operators.items():
         _check_operator(name, op, n)
+    check_velocity(model)
+    return model
+
+
+#: Relative tolerance of :func:`check_velocity` (relative to the largest |dH/dk| element at each point).
+VELOCITY_RTOL = 1e-6
+#: Radii (model momentum units) of the points :func:`check_velocity` probes along fixed directions.
+VELOCITY_CHECK_RADII = np.geomspace(1e-2, 1e1, 7)
+
+
+def velocity_check_points(dim):
+    """Deterministic momenta ``(M, dim)`` spread over ``1e-2 <= |k| <= 10`` in every direction.
+
+    Golden-angle (2D) or Fibonacci-sphere (3D) directions, none along a coordinate axis,
+    times :data:`VELOCITY_CHECK_RADII`, plus the default sample points of :func:`check_model`.
+    """
+    n_dir = 7
+    j = np.arange(n_dir) + 0.5
+    if dim == 1:
+        dirs = np.array([[1.0], [-1.0]])
+    elif dim == 2:
+        phi = j * np.pi * (3 - np.sqrt(5)) + 0.3
+        dirs = np.stack([np.cos(phi), np.sin(phi)], axis=-1)
+    else:
+        z = 1 - 2 * j / n_dir
+        phi = j * np.pi * (3 - np.sqrt(5)) + 0.3
+        rho = np.sqrt(1 - z * z)
+        dirs = np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=-1)
+    k = (dirs[:, None, :] * VELOCITY_CHECK_RADII[None, :, None]).reshape(-1, dim)
+    return np.concatenate([k, np.random.default_rng(12345).normal(size=(7, dim))])
+
+
+def check_velocity(model, k=None, rtol=VELOCITY_RTOL):
+    r"""Raise :class:`ModelError` unless ``model.velocity`` is ``dH/dk`` at sample momenta.
+
+    A velocity inconsistent with the Hamiltonian changes every velocity-dependent part
+    (e.g. the intrinsic dipole term) without any other symptom, so a user-supplied
+    velocity is compared with the fourth-order central difference of ``hamiltonian``
+    (:func:`fourth_order_derivative`) at deterministic points over ``1e-2 <= |k| <= 10``
+    (:func:`velocity_check_points`), with the step ``h = 1e-3 max(|k|, 0.1)``.  At each
+    point the accepted deviation is
+
+    .. math:: 	ext{rtol}\,\max|D_h| + 2|D_h - D_{2h}| + 10^3\,\epsilon\,\max|H|/h,
+
+    the relative tolerance against the largest element of ``dH/dk`` there (not the band
+    velocity, which vanishes at a band bottom), the truncation error of the difference
+    quotient (estimated from steps ``h`` and ``2h``) and its round-off.  Points where the
+    difference quotient itself is unreliable (truncation estimate above 1e-3 of
+    ``max|D_h|``) or ``H`` is not finite are skipped.  Models whose velocity already is a
+    finite difference (:class:`KPModel` without ``velocity``) are not checked.
+
+    Parameters
+    ----------
+    model : object
+        A model (module contract).
+    k : (M, D) array, optional
+        Momenta to probe; :func:`velocity_check_points` by default.
+    rtol : float
+        Relative tolerance (default :data:`VELOCITY_RTOL`).
+
+    Raises
+    ------
+    ModelError
+        Naming the momentum, the component and the size of the disagreement.
+    """
+    if getattr(model, "analytic_velocity", True) is False:
+        return model
+    d = model.dim
+    k = velocity_check_points(d) if k is None else np.asarray(k, dtype=float).reshape(-1, d)
+    h = 1e-3 * np.maximum(np.linalg.norm(k, axis=-1), 0.1)  # (M,)
+    shifts = np.array([-4, -2, -1, 1, 2, 4], dtype=float)  # in units of h
+    eye = np.eye(d)
+    ks = k[None, None, :, :] + shifts[:, None, None, None] * eye[None, :, None, :] * h[None, None, :, None]
+    with np.errstate(all="ignore"):
+        try:
+            hs = np.asarray(model.hamiltonian(ks), dtype=complex)  # (6, D, M, n, n)
+        except ModelError:
+            return model  # not finite somewhere on the stencil: the other checks report NaN
+        v = np.asarray(model.velocity(k), dtype=complex)  # (M, D, n, n)
+        hm4, hm2, hm1, hp1, hp2, hp4 = hs
+        hh = h[None, :, None, None]
+        d1 = (-hp2 + 8 * hp1 - 8 * hm1 + hm2) / (12 * hh)  # (D, M, n, n) step h
+        d2 = (-hp4 + 8 * hp2 - 8 * hm2 + hm4) / (24 * hh)  # step 2h
+        d1, d2 = np.moveaxis(d1, 0, 1), np.moveaxis(d2, 0, 1)  # (M, D, n, n)
+        axes = (1, 2, 3)
+        size = np.abs(d1).max(axis=axes)
+        trunc = np.abs(d1 - d2).max(axis=axes)
+        roundoff = 1e3 * np.finfo(float).eps * np.abs(hs).max(axis=(0, 1, 3, 4)) / h
+        dev = np.abs(v - d1).max(axis=axes)
+        usable = np.isfinite(size) & np.isfinite(trunc) & np.isfinite(dev) & (trunc <= 1e-3 * size + roundoff)
+    bad = usable & (dev > rtol * size + 2 * trunc + roundoff)
+    if np.any(bad):
+        p = int(np.argmax(np.where(bad, dev / np.maximum(size, 1e-300), -1.0)))
+        comp = int(np.argmax(np.abs(v[p] - d1[p]).max(axis=(1, 2))))
+        raise ModelError(
+            f"velocity(k) of {model!r} is not dH/dk: at k = {np.array2string(k[p], precision=4)} "
+            f"the component dH/dk_{'xyz'[comp]} differs from the finite difference of hamiltonian(k) by "
+            f"{dev[p]:.3g} (largest element of dH/dk there: {size[p]:.3g}; {int(bad.sum())} of "
+            f"{int(usable.sum())} probed momenta disagree). Every velocity-dependent contribution "
+            "would be wrong. Fix the velocity callable, or omit velocity= to use the built-in "
+            "fourth-order finite difference of the Hamiltonian."
+        )
     return model
 
 

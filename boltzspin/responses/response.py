@@ -41,7 +41,7 @@ from ..errors import BoltzspinError, FermiSurfaceError, ModelError
 from ..geometry.fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
 from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observable
 from ..models.tight_binding import TightBinding
-from ..collisions.scattering import SPARSE_TOL, check_disorder, scattering
+from ..collisions.scattering import METHODS, SPARSE_TOL, check_disorder, scattering
 from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, roundoff, window_error
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
@@ -79,16 +79,121 @@ UNITS = (
 )
 
 
+def _scalar(value):
+    """A 0-d NumPy array becomes its element; everything else is returned unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return value[()]
+    return value
+
+
+def _real(name, value, requirement="a finite real number", remedy=""):
+    """``value`` as a Python float (Python or NumPy real, or a 0-d array); else :class:`ModelError`."""
+    v = _scalar(value)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+        raise ModelError(f"{name}={value!r} must be {requirement}{remedy}")
+    return float(v)
+
+
+def _integer(name, value, minimum, meaning):
+    """``value`` as a Python int >= ``minimum`` (Python or NumPy integer, or a 0-d array)."""
+    v = _scalar(value)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral) or v < minimum:
+        raise ModelError(f"{name}={value!r} must be an integer >= {minimum} ({meaning})")
+    return int(v)
+
+
 def _check_inputs(mu, charge, n_points, disorder):
-    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not np.isfinite(mu):
-        raise ModelError(f"mu={mu!r} must be a finite real number")
-    if isinstance(charge, bool) or not isinstance(charge, numbers.Real) or not np.isfinite(charge) or charge == 0:
-        raise ModelError(f"charge={charge!r} must be a finite nonzero real number (electrons: -1)")
-    if isinstance(n_points, bool) or not isinstance(n_points, numbers.Integral) or n_points < 8:
-        raise ModelError(f"n_points={n_points!r} must be an integer >= 8 (angles per sheet)")
+    """Validated ``(mu, charge, n_points)`` as Python numbers; NumPy scalars and 0-d arrays accepted."""
+    mu = _real("mu", mu, "a finite real number (the chemical potential, an energy)")
+    charge = _real("charge", charge, "a finite nonzero real number (electrons: -1)")
+    if charge == 0:
+        raise ModelError("charge=0 must be a finite nonzero real number (electrons: -1)")
+    n_points = _integer("n_points", n_points, 8, "angles per sheet, or k-grid points per axis")
     if not isinstance(disorder, Disorder):
         raise BoltzspinError(
             f"disorder must be a boltzspin.collisions.disorder species (e.g. DeltaCorrelated), got {disorder!r}"
+        )
+    return mu, charge, n_points
+
+
+#: Smallest accepted ``radial_samples`` and Boltzmann ``solver_tol``; largest ``energy_step``.
+MIN_RADIAL_SAMPLES = 16
+MIN_SOLVER_TOL = 1e-15
+MAX_ENERGY_STEP = 1.0
+
+
+def _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order, radial_samples):
+    """Validate the numerical options of :func:`transport`; returns them normalized (a dict)."""
+    o = np.asarray(origin) if not isinstance(origin, str) else np.asarray([])
+    if o.dtype.kind not in "iuf" or o.ndim != 1 or len(o) not in (2, model.dim) or not np.all(np.isfinite(o)):
+        raise ModelError(
+            f"origin={origin!r} must be a pair of finite momenta (kx, ky): the centre of the rays of a "
+            "2D continuum model, e.g. origin=(0.0, 0.0) (the default) or the centre of an off-centre pocket"
+        )
+    if k_max is not None:
+        k_max = _real("k_max", k_max, "a positive finite momentum",
+                      " (the radial extent of the rays, or the half-width of the k box of a 3D continuum "
+                      "model); omit it (k_max=None) to probe it from the model")
+        if k_max <= 0:
+            raise ModelError(f"k_max={k_max!r} must be a positive finite momentum; omit it (k_max=None) to "
+                             "probe it from the model")
+    if method not in METHODS:
+        raise ModelError(f"method={method!r} is not one of {METHODS}; 'auto' picks per disorder channel")
+    sparse_tol = _real("sparse_tol", sparse_tol, "a number in (0, 1)", f" (default {SPARSE_TOL:g})")
+    if not 0 < sparse_tol < 1:
+        raise ModelError(f"sparse_tol={sparse_tol!r} must be a number in (0, 1) (default {SPARSE_TOL:g})")
+    raw_tol = solver_tol
+    solver_tol = _real("solver_tol", solver_tol, f"a relative residual in [{MIN_SOLVER_TOL:g}, 1)",
+                       f" (default {RESIDUAL_TOL:g})")
+    if not MIN_SOLVER_TOL <= solver_tol < 1:
+        raise ModelError(
+            f"solver_tol={raw_tol!r} must be a relative residual in [{MIN_SOLVER_TOL:g}, 1) (default "
+            f"{RESIDUAL_TOL:g}): a residual computed in double precision carries round-off of about 1e-16, "
+            "so a smaller target can never be verified"
+        )
+    if gauge_seed is not None:
+        gauge_seed = _integer("gauge_seed", gauge_seed, 0, "a seed of random eigenvector phases, or None")
+    sea_order = _integer("sea_order", sea_order, 2, "Gauss-Legendre order of the radial panels; default 16")
+    radial_samples = _integer("radial_samples", radial_samples, MIN_RADIAL_SAMPLES,
+                              f"radial samples per ray that bracket the Fermi crossings; default {RADIAL_SAMPLES}")
+    return dict(origin=tuple(float(x) for x in o), k_max=k_max, method=method, sparse_tol=sparse_tol,
+                solver_tol=solver_tol, gauge_seed=gauge_seed, sea_order=sea_order, radial_samples=radial_samples)
+
+
+def _check_energy_step(energy_step):
+    step = _real("energy_step", energy_step, f"a positive number <= {MAX_ENERGY_STEP:g}",
+                 f" (step of the Fermi-window rule; default {ENERGY_STEP:g})")
+    if not 0 < step <= MAX_ENERGY_STEP:
+        raise ModelError(
+            f"energy_step={energy_step!r} must be a positive number <= {MAX_ENERGY_STEP:g}: the step of the "
+            f"double-exponential Fermi-window rule (default {ENERGY_STEP:g}: 29 energies, exact to ~1e-13 "
+            "for an analytic sigma(epsilon))"
+        )
+    return step
+
+
+#: Fermi points whose group velocity is below this fraction of the median are van Hove points.
+VAN_HOVE_RTOL = 1e-6
+
+
+def _check_fermi_velocity(fs, mu):
+    """Refuse a Fermi surface through a point of vanishing group velocity (a van Hove saddle).
+
+    There the measure ``dS/|v|`` diverges, the Boltzmann conductivity has no finite value and
+    the solver could only fail with a misleading residual, so this is checked first.
+    """
+    if not fs.n_points:
+        return
+    speed = np.linalg.norm(fs.velocity, axis=-1)
+    typical = float(np.median(speed))
+    p = int(np.argmin(speed))
+    if speed[p] < VAN_HOVE_RTOL * typical:
+        raise FermiSurfaceError(
+            f"mu={mu!r} is at a van Hove singularity: the group velocity of band {int(fs.band[p])} "
+            f"vanishes on the Fermi surface at k={np.array2string(fs.k[p], precision=6)} (|v| = "
+            f"{speed[p]:.3g}, typical {typical:.3g}), a saddle point of the band at energy mu. The density "
+            "of states diverges there and the Boltzmann conductivity has no finite value. Move mu off "
+            "the saddle energy (by 1e-5 of the band width or more)."
         )
 
 
@@ -407,10 +512,14 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     >>> abs(float(ds.sigma.sel(contribution="total", i="x", j="y"))) < 1e-12   # the Rashba null result
     True
     """
-    options = dict(origin=origin, k_max=k_max, method=method, sparse_tol=sparse_tol, solver_tol=solver_tol,
-                   gauge_seed=gauge_seed, sea_order=sea_order, radial_samples=radial_samples)
+    mu, charge, n_points = _check_inputs(mu, charge, n_points, disorder)
+    temperature = _scalar(temperature)
     check_temperature(temperature)
-    q = float(charge) if isinstance(charge, numbers.Real) else charge
+    temperature = float(temperature)
+    energy_step = _check_energy_step(energy_step)
+    options = _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order,
+                             radial_samples)
+    q = charge
     if temperature == 0:
         ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, **options)
         ds["alpha"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ATTRS)
@@ -519,7 +628,13 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     BoltzspinError
         As :func:`transport`.
     """
-    _check_inputs(mu, charge, n_points, disorder)
+    mu, charge, n_points = _check_inputs(mu, charge, n_points, disorder)
+    options = _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order,
+                             radial_samples)
+    origin, k_max, solver_tol, gauge_seed = options["origin"], options["k_max"], options["solver_tol"], \
+        options["gauge_seed"]
+    sea_order, method, sparse_tol, radial_samples = options["sea_order"], options["method"], \
+        options["sparse_tol"], options["radial_samples"]
     check_model(model)
     q = float(charge)
     s_matrix, s_label = resolve_observable(model, observable, q)
@@ -527,6 +642,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     check_disorder(model, disorder, s_matrix)
     fs, fs_half, sea_value, sea_error, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max,
                                                                  gauge_seed, sea_order, radial_samples)
+    _check_fermi_velocity(fs, mu)
     options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol)
     parts, rounding, magnitude, diag = _surface_contributions(fs, disorder, model, s_matrix, q, **options)
     names = CONTRIBUTIONS[:-1]
