@@ -417,7 +417,18 @@ class Potential(Disorder):
         return f"Potential(density={self.density!r}, U={self.name})"
 
     def U(self, q):
-        """The user's ``U(q)`` as a complex array; NaN or inf raise :class:`DisorderError` naming ``q``."""
+        """The user's ``U(q)`` as a complex array.
+
+        Parameters
+        ----------
+        q : (..., D) array
+            Momentum transfer ``k' - k``.
+
+        Returns
+        -------
+        array
+            ``U(q)``, complex; NaN or inf raise :class:`DisorderError` naming ``q``.
+        """
         q = np.asarray(q, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             u = np.asarray(self.function(q), dtype=complex)

@@ -45,6 +45,24 @@ def roundoff(scat, sol, fs, s_matrix, dim):
     ``scat`` is the :class:`~boltzspin.collisions.scattering.CollisionOperator`,
     ``sol`` the :class:`~boltzspin.collisions.boltzmann.BoltzmannSolution` with the
     field (first ``dim`` columns) and anomalous (last ``dim``) solutions.
+
+    Parameters
+    ----------
+    scat : CollisionOperator
+        Collision operator of the Fermi surface.
+    sol : BoltzmannSolution
+        Field and anomalous solutions of the Boltzmann equation.
+    fs : FermiSurface
+        The discretized Fermi surface.
+    s_matrix : (n, n) array
+        The observable ``s``.
+    dim : int
+        Spatial dimension D.
+
+    Returns
+    -------
+    rounding, magnitude : dict
+        ``{contribution: (D, D) array}``: round-off estimates and natural magnitudes.
     """
     n_bands = fs.eigensystem.energies.shape[-1]
     # factor errors of size eps |scale| at each point add like a random walk:
@@ -86,6 +104,20 @@ def discretization(fine, coarse, grid, ratio=2.0):
     once the coarse rule converges.  k-grids (second order): the Richardson estimate
     :math:`|X(G) - X(G/r)|/(r^2 - 1)` times :data:`GRID_SAFETY` (``|X(G) - X(G/2)|`` for
     ``r = 2``).
+
+    Parameters
+    ----------
+    fine, coarse : array
+        Values at full and reduced resolution.
+    grid : bool
+        True for k-grids (second order), False for rays (spectral).
+    ratio : float
+        Resolution ratio ``r`` of fine to coarse.
+
+    Returns
+    -------
+    array
+        Error estimate of ``fine``, elementwise.
     """
     diff = np.abs(np.asarray(fine) - np.asarray(coarse))
     return GRID_SAFETY * diff / (ratio**2 - 1.0) if grid else diff
@@ -98,6 +130,18 @@ def window_error(values, weights):
     :func:`boltzspin.responses.response.fermi_window` (symmetric about the middle
     node, which is kept).  The coarse rule's error bounds that of the fine rule
     (double-exponential rules converge faster than geometrically in the step).
+
+    Parameters
+    ----------
+    values : array
+        Per-energy values, energy first.
+    weights : (E,) array
+        Weights of the Fermi-window rule.
+
+    Returns
+    -------
+    array
+        Error estimate of the weighted sum.
     """
     values = np.asarray(values, dtype=float)
     weights = np.asarray(weights, dtype=float)
@@ -113,6 +157,22 @@ def check_roundoff(values, errors, contributions, scale, mu):
 
     ``values`` and ``errors`` are ``(contribution, D, D)``; ``scale`` is
     ``|q| |s| / (8 pi)``.
+
+    Parameters
+    ----------
+    values, errors : (contribution, D, D) array
+        Values and their round-off estimates.
+    contributions : sequence of str
+        Names of the contributions.
+    scale : float
+        Natural scale ``|q| |s| / (8 pi)``.
+    mu : float
+        Chemical potential (for the message).
+
+    Raises
+    ------
+    BoltzspinError
+        Where round-off swamps a contribution.
     """
     swamped = errors > np.maximum(np.abs(values), scale)
     if not np.any(swamped):
