@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import DisorderError
+from ..models.continuum import nonfinite_momenta
 
 __all__ = [
     "Channel",
@@ -433,10 +434,10 @@ class Potential(Disorder):
         with np.errstate(divide="ignore", invalid="ignore"):
             u = np.asarray(self.function(q), dtype=complex)
         if not np.all(np.isfinite(u)):
-            bad = ~np.all(np.isfinite(u.reshape(u.shape[: q.ndim - 1] + (-1,))), axis=-1) \
-                if u.shape[: q.ndim - 1] == q.shape[:-1] else np.ones(q.shape[:-1], dtype=bool)
-            qb = q[bad]
-            first = qb[np.argmin(np.linalg.norm(qb, axis=-1))]
+            bad, first = nonfinite_momenta(q, u)
+            if bad is None:  # U not laid out per momentum transfer: every q counts
+                bad = np.ones(q.shape[:-1], dtype=bool)
+                first = q[bad][np.argmin(np.linalg.norm(q[bad], axis=-1))]
             raise DisorderError(
                 f"U(q) of {self!r} is NaN or inf at q = {np.array2string(first, precision=6)} "
                 f"(|q| = {np.linalg.norm(first):.3g}; {int(bad.sum())} of {bad.size} momentum transfers in "

@@ -328,6 +328,21 @@ def _newton_polish(model, mu, origin, dirs, guess, band, steps=4):
     return r, np.all(ok, axis=1)
 
 
+def interpolated_crossings(model, mu, centre, theta, dirs, c_theta, c_roots, band, rescan):
+    """Crossings ``(N, K)`` on the rays ``dirs`` (angles ``theta``) from those on coarse angles.
+
+    ``c_roots`` ``(M, K)`` at the angles ``c_theta`` are interpolated with a periodic
+    cubic spline in angle and polished by :func:`_newton_polish`; ``rescan(failed)``
+    (a boolean mask of the rays) returns the crossings of the rays where that fails.
+    """
+    spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.vstack([c_roots, c_roots[:1]]),
+                         bc_type="periodic", axis=0)
+    roots, ok = _newton_polish(model, mu, centre, dirs, spline(theta), band)
+    if not np.all(ok):
+        roots[~ok] = rescan(~ok)
+    return roots
+
+
 def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples=RADIAL_SAMPLES,
               plane=None, locate=True):
     """Find every Fermi sheet and its crossings along ``n_angles`` rays.
@@ -375,17 +390,16 @@ def scan_rays(model, mu, n_angles, origin=(0.0, 0.0), k_max=None, radial_samples
         c_roots, band, index, occ = _bracket_and_refine(model, mu, origin, c_dirs, r_max, radial_samples, pockets)
         occ = np.broadcast_to(occ[:1], (n_angles, occ.shape[1]))
         if len(band):
-            spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.vstack([c_roots, c_roots[:1]]),
-                                 bc_type="periodic", axis=0)
-            roots, ok = _newton_polish(model, mu, origin, dirs, spline(theta), band)
-            if not np.all(ok):
-                redo, redo_band, _, _ = _bracket_and_refine(model, mu, origin, dirs[~ok], r_max, radial_samples,
+            def rescan(failed):
+                redo, redo_band, _, _ = _bracket_and_refine(model, mu, origin, dirs[failed], r_max, radial_samples,
                                                             pockets)
                 if not np.array_equal(redo_band, band):
                     raise FermiSurfaceError(
                         f"the crossings of mu={mu} change between rays; increase radial_samples"
                     )
-                roots[~ok] = redo
+                return redo
+
+            roots = interpolated_crossings(model, mu, origin, theta, dirs, c_theta, c_roots, band, rescan)
         else:
             roots = np.zeros((n_angles, 0))
     far = band_energies(model, origin + 1e6 * max(r_max, 1.0) * dirs) - mu  # (N, n)

@@ -311,9 +311,7 @@ def pocket_rays(model, mu, band, centre, sign, n_angles, rho, samples=256):
     Returns ``(theta, directions, roots)`` or raises :class:`FermiSurfaceError`
     if some ray does not leave the pocket within ``rho``.
     """
-    from scipy.interpolate import CubicSpline
-
-    from .fermi import _directions, _illinois, _newton_polish, band_energies
+    from .fermi import _directions, _illinois, band_energies, interpolated_crossings
 
     centre = np.asarray(centre, dtype=float)
     r = np.unique(np.concatenate([np.linspace(0.0, rho, samples + 1), np.geomspace(rho * 1e-9, rho, samples)]))
@@ -347,13 +345,9 @@ def pocket_rays(model, mu, band, centre, sign, n_angles, rho, samples=256):
     if n_angles <= 64:
         return theta, dirs, direct(dirs)
     c_theta, c_dirs = _directions(64)
-    c_roots = direct(c_dirs)
-    spline = CubicSpline(np.append(c_theta, 2 * np.pi), np.append(c_roots, c_roots[0]), bc_type="periodic")
-    roots, ok = _newton_polish(model, mu, centre, dirs, spline(theta)[:, None], np.array([band]))
-    roots = roots[:, 0]
-    if not np.all(ok):
-        roots[~ok] = direct(dirs[~ok])
-    return theta, dirs, roots
+    roots = interpolated_crossings(model, mu, centre, theta, dirs, c_theta, direct(c_dirs)[:, None],
+                                   np.array([band]), lambda failed: direct(dirs[failed])[:, None])
+    return theta, dirs, roots[:, 0]
 
 
 def parametrize_pockets(model, mu, plane, n_angles, origin):

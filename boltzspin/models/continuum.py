@@ -302,16 +302,31 @@ class KPModel(Model):
         return self._v is not None
 
 
+def nonfinite_momenta(k, out):
+    """Where a function of momenta ``k`` ``(..., D)`` returned NaN or inf.
+
+    Returns ``(bad, first)``: the mask over ``k.shape[:-1]`` of the momenta whose
+    output block ``out[..., :, :]`` is not finite, and the one of them nearest
+    ``k = 0``; ``(None, None)`` when ``out`` is not laid out per momentum.
+    """
+    k = np.asarray(k)
+    lead = out.shape[: k.ndim - 1]
+    if lead != k.shape[:-1]:
+        return None, None
+    bad = ~np.all(np.isfinite(out.reshape(lead + (-1,))), axis=-1)
+    if not np.any(bad):
+        return None, None
+    bad_k = k[bad]
+    return bad, bad_k[np.argmin(np.linalg.norm(bad_k, axis=-1))]
+
+
 def _finite_output(model, what, k, out):
     """Raise :class:`ModelError` naming the first momentum where ``out`` is NaN or inf."""
     if out.ndim < 2 or np.all(np.isfinite(out)):
         return out
-    lead = out.shape[: k.ndim - 1]
-    bad = ~np.all(np.isfinite(out.reshape(lead + (-1,))), axis=-1) if lead == k.shape[:-1] else None
-    if bad is None or not np.any(bad):
+    bad, first = nonfinite_momenta(k, out)
+    if bad is None:
         raise ModelError(f"{what}(k) of {model!r} returned NaN or inf; make the model finite for every k")
-    bad_k = np.asarray(k)[bad]
-    first = bad_k[np.argmin(np.linalg.norm(bad_k, axis=-1))]  # the one nearest k = 0
     raise ModelError(
         f"{what}(k) of {model!r} returned NaN or inf at k = {np.array2string(first, precision=6)} "
         f"({int(bad.sum())} of {bad.size} momenta in this call): a Bloch Hamiltonian must be finite "
