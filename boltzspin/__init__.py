@@ -19,8 +19,10 @@ from .errors import (
     DisorderError,
     FermiSurfaceError,
     ModelError,
+    ResourceError,
     SolverError,
 )
+from . import progress, resources
 from .responses.convergence import converge
 from .responses.equilibrium import equilibrium_current, magnetization
 from .models.continuum import KPModel, MassiveDirac, Rashba
@@ -71,5 +73,6 @@ __all__ = [
     "DisorderError",
     "FermiSurfaceError",
     "ModelError",
+    "ResourceError",
     "SolverError",
 ]

@@ -31,3 +31,10 @@ class SolverError(BoltzspinError):
 
 class ConvergenceError(BoltzspinError):
     """A resolution limit was reached before the error estimates met their tolerance."""
+
+
+class ResourceError(BoltzspinError):
+    """A calculation would exceed the memory or CPU-time budget (:mod:`boltzspin.resources`).
+
+    Raised before anything large is allocated, with the estimate, the budget and inputs that fit.
+    """

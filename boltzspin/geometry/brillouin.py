@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from .bands import Eigensystem, eigensystem
 from ..errors import DegenerateBandsError, FermiSurfaceError
+from ..progress import note
 from .fermi import FermiSurface, band_energies, band_extremum, radial_extent
 
 __all__ = ["Cell", "cell", "grid_fermi_surface", "grid_sea_integral", "uses_grid"]
@@ -400,6 +401,7 @@ def _sea_sum(model, mu, integrand, box, g, extra_shape, refine=True):
                     "a band degeneracy hit a grid point); change n_points"
                 )
             total += np.tensordot(~ref * level_h**dim, vals, axes=(0, 0))
+        note(f"k-grid Fermi sea: level {level}, {len(centres)} cells, {int(refine_mask.sum())} to refine")
         if not np.any(refine_mask):
             break
         sub = (np.stack(np.meshgrid(*([np.arange(r)] * dim), indexing="ij"), axis=-1).reshape(-1, dim) + 0.5) / r - 0.5

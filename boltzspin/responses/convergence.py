@@ -30,6 +30,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ConvergenceError, FermiSurfaceError, ModelError
+from ..progress import LOGGER
 
 __all__ = ["converge", "error_estimates"]
 
@@ -126,7 +127,10 @@ def converge(function, *args, tol=1e-4, rtol=0.0, tolerances=None, parameter="n_
         Factor between successive resolutions (> 1); the resolution is rounded
         to an even integer.
     **kwargs
-        Further keyword arguments of ``function`` (e.g. ``observable="sz"``).
+        Further keyword arguments of ``function`` (e.g. ``observable="sz"``;
+        ``progress=True`` draws the progress bar of each call).  Each resolution
+        tried, and its worst estimate, is logged at INFO to the ``"boltzspin"``
+        logger (:mod:`boltzspin.progress`).
 
     Returns
     -------
@@ -191,6 +195,7 @@ def converge(function, *args, tol=1e-4, rtol=0.0, tolerances=None, parameter="n_
         try:
             ds = function(*args, **{parameter: n}, **kwargs)
         except FermiSurfaceError as exc:  # unresolved at this resolution: raise it
+            LOGGER.info("converge: %s=%d unresolved (%s); raising it", parameter, n, type(exc).__name__)
             failures[n] = exc
             history.append(None)
         else:
@@ -204,6 +209,8 @@ def converge(function, *args, tol=1e-4, rtol=0.0, tolerances=None, parameter="n_
                     "judged; compare two resolutions yourself or use a function that reports its errors"
                 )
             history.append(excess)
+            worst = max(excess, key=excess.get)
+            LOGGER.info("converge: %s=%d, worst estimate %s at %.3g x its bound", parameter, n, worst, excess[worst])
             if max(excess.values()) <= 1.0:
                 return _annotate(ds, parameter, tried, history, tol, rtol)
         if n >= n_max:

@@ -32,6 +32,7 @@ from ..geometry.bands import (berry_curvature, conventional_current, expectation
                     s_orbital_moment, torque_dipole)
 from ..geometry.brillouin import uses_grid
 from ..errors import ModelError
+from ..progress import Stages, bar
 from ..models.continuum import check_model, resolve_observable
 from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
@@ -51,7 +52,7 @@ def _zero_temperature(model, mu, s_matrix, n_angles, origin, k_max, order, n_gri
 
 
 def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_angles=128, *,
-                  origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128):
+                  origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128, progress=False):
     """The s orbital magnetization ``M^s_z`` of a 2D model (letter Eq. 6).
 
     Parameters
@@ -79,6 +80,10 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
         Step of the Fermi-window rule (T > 0).
     n_grid : int
         k-grid points per reciprocal axis for lattice models (:mod:`boltzspin.geometry.brillouin`).
+    progress : bool
+        Draw a tqdm bar on stderr (one step per Fermi-window energy; the postfix shows
+        the k-grid refinement levels).  Off by default; the ``"boltzspin"`` logger
+        reports the same independently (:mod:`boltzspin.progress`).
 
     Returns
     -------
@@ -104,8 +109,11 @@ def magnetization(model, mu, observable="sz", charge=-1.0, temperature=0.0, n_an
     if model.dim != 2:
         raise ModelError("magnetization is implemented for 2D models")
     s_matrix, label = resolve_observable(model, observable, float(charge))
-    parts = [_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order, n_grid)
-             for e in energies]
+    with Stages(f"magnetization mu={float(mu):g}", bar(len(energies), "magnetization", "energy", progress)) as st:
+        parts = []
+        for e in energies:
+            parts.append(_zero_temperature(model, float(e), s_matrix, n_angles, origin, k_max, order, n_grid))
+            st.done(f"energy {float(e):.6g}")
     local, global_, total = np.sum([w * p[0] for w, p in zip(weights, parts)], axis=0)
     # the window average's error is bounded by the weighted sum of the energies' errors
     error = np.tensordot(weights, np.array([p[1] for p in parts]), axes=(0, 0))
@@ -136,7 +144,8 @@ def _window(mu, temperature, energy_step):
 
 
 def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=128, *,
-                        origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128):
+                        origin=(0.0, 0.0), k_max=None, order=16, energy_step=ENERGY_STEP, n_grid=128,
+                        progress=False):
     r"""Uniform equilibrium s-currents: the conventional one and the conserved one (letter Eq. 5).
 
     .. math::
@@ -175,6 +184,8 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
         Step of the Fermi-window rule (T > 0).
     n_grid : int
         k-grid points per reciprocal axis for lattice models.
+    progress : bool
+        Draw a tqdm bar on stderr, as :func:`magnetization`.
 
     Returns
     -------
@@ -208,11 +219,14 @@ def equilibrium_current(model, mu, observable="sz", temperature=0.0, n_angles=12
         return integrand
 
     values, errors = [], []
-    for e in energies:
-        v, err = sea_integral(model, float(e), integrand_at(float(e)), n_grid=n_grid, n_angles=n_angles,
-                              origin=origin, k_max=k_max, order=order, bounded=True)
-        values.append(v)
-        errors.append(err)
+    with Stages(f"equilibrium_current mu={float(mu):g}",
+                bar(len(energies), "equilibrium_current", "energy", progress)) as st:
+        for e in energies:
+            v, err = sea_integral(model, float(e), integrand_at(float(e)), n_grid=n_grid, n_angles=n_angles,
+                                  origin=origin, k_max=k_max, order=order, bounded=True)
+            values.append(v)
+            errors.append(err)
+            st.done(f"energy {float(e):.6g}")
     conv, tau = np.tensordot(weights, np.array(values), axes=(0, 0))
     error = np.tensordot(weights, np.array(errors), axes=(0, 0))  # weighted, like the values
     axes = ["x", "y", "z"][:d]

@@ -37,6 +37,8 @@ from ..geometry.bands import berry_curvature, conventional_berry_curvature, expe
 from ..geometry.brillouin import cell, grid_fermi_surface, grid_sea_integral, uses_grid
 from ..collisions.boltzmann import RESIDUAL_TOL, solve_boltzmann
 from ..collisions.disorder import Disorder
+from .. import resources
+from ..progress import LOGGER, Stages, bar
 from ..errors import BoltzspinError, FermiSurfaceError, ModelError
 from ..geometry.fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, radial_extent, scan_rays, sea_angles
 from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observable
@@ -170,6 +172,49 @@ def _check_energy_step(energy_step):
             "for an analytic sigma(epsilon))"
         )
     return step
+
+
+def _n_energies(step):
+    """Number of nodes of :func:`fermi_window` at ``step``, without building them."""
+    return 2 * int(np.ceil(3.3 / step)) + 1
+
+
+def _check_resources_window(model, n_points, temperature, energy_step, options):
+    """Refuse a T > 0 calculation whose Fermi window times its T = 0 cost exceeds the budget."""
+    per_energy = resources.estimate_geometry(model, n_points, options["radial_samples"], options["sea_order"])
+    est = resources.estimate_fermi_window(_n_energies(energy_step), per_energy)
+
+    def step_remedy(fits):
+        for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, MAX_ENERGY_STEP):
+            if step > energy_step and fits(resources.estimate_fermi_window(_n_energies(step), per_energy)):
+                return f"energy_step >= {step:g} ({_n_energies(step)} energies; the default {ENERGY_STEP:g} is " \
+                       "exact to ~1e-13 for an analytic sigma(epsilon))"
+        return None
+
+    est.remedies = [step_remedy]
+    return resources.check(est)
+
+
+def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points):
+    """Refuse a collision operator or Boltzmann solve that would exceed the budget (exact N, operator kinds)."""
+    from ..collisions.scattering import _choose, _kept_fraction, _sparse_cutoff
+
+    channels = disorder.channels(model)
+    kinds = [_choose(method, ch, fs.k, sparse_tol) for ch in channels]
+    kept = max([_kept_fraction(fs.k, _sparse_cutoff(ch.parameter, sparse_tol))
+                for ch, kind in zip(channels, kinds) if kind == "sparse"] or [1.0])
+    n, dim, n_fermi = model.n_bands, model.dim, fs.n_points
+    power = dim - 1 if uses_grid(model) else 1  # Fermi points per sheet grow as n_points^(D-1) on grids
+
+    def build(v, kinds=kinds):
+        return resources.estimate_collisions(n_fermi * (v / n_points) ** power, n, dim, kinds, kept)
+
+    est = build(n_points)
+    est.remedies.append(resources.integer_remedy("n_points", n_points, build))
+    if "dense" in kinds:
+        others = ["onthefly" if k == "dense" else k for k in kinds]
+        est.remedies.append(lambda fits: "method='onthefly' (O(N) memory)" if fits(build(n_points, others)) else None)
+    return resources.check(est)
 
 
 #: Fermi points whose group velocity is below this fraction of the median are van Hove points.
@@ -338,8 +383,10 @@ def sea_integral(model, mu, integrand, *, n_grid=128, n_angles=128, origin=(0.0,
 
     Lattice and 3D models use the k-grid (``n_grid`` per axis, :mod:`boltzspin.geometry.brillouin`),
     2D continuum models ``n_angles`` rays (:mod:`boltzspin.geometry.fermi`).  ``bounded=True``
-    refuses a band filled to infinity (integrands that do not decay).
+    refuses a band filled to infinity (integrands that do not decay).  Raises
+    :class:`~boltzspin.errors.ResourceError` before allocating if the resolution cannot fit.
     """
+    resources.check(resources.estimate_sea(model, n_grid, n_angles, order))
     if uses_grid(model):
         return grid_sea_integral(model, mu, integrand, n_grid, k_max=k_max, elementwise=True)
     scan = scan_rays(model, mu, n_angles, origin, k_max)
@@ -371,7 +418,8 @@ def fermi_window(mu, temperature, step=ENERGY_STEP):
 
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *, temperature=0.0,
               energy_step=ENERGY_STEP, origin=(0.0, 0.0), k_max=None, method="auto", sparse_tol=SPARSE_TOL,
-              solver_tol=RESIDUAL_TOL, gauge_seed=None, sea_order=16, radial_samples=RADIAL_SAMPLES):
+              solver_tol=RESIDUAL_TOL, gauge_seed=None, sea_order=16, radial_samples=RADIAL_SAMPLES,
+              progress=False):
     r"""Every contribution to the conserved s-current driven by E, grad mu and grad T.
 
     Solves the linearized first-Born Boltzmann equation of ``model`` with
@@ -432,7 +480,13 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     sea_order : int
         Gauss-Legendre order of the radial panels of the ray Fermi-sea rule.
     radial_samples : int
-        Radial samples per ray used to bracket Fermi crossings.
+        Radial samples per ray used to bracket Fermi crossings (at least 16).
+    progress : bool
+        Draw a tqdm progress bar on stderr: one step per Fermi-window energy at
+        ``T > 0``, one per stage (Fermi surface and sea, collision operator,
+        Boltzmann solve) at ``T = 0``.  Off by default; independently, the stages
+        are logged to ``logging.getLogger("boltzspin")`` (INFO: start and end of
+        the call, DEBUG: each stage and its duration; see :mod:`boltzspin.progress`).
 
     Returns
     -------
@@ -451,7 +505,13 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     Raises
     ------
     ModelError
-        Invalid ``mu``, ``charge``, ``n_points``, ``temperature`` or a malformed model.
+        Invalid ``mu``, ``charge``, ``n_points``, ``temperature``, a numerical
+        option out of range, or a malformed model (e.g. a ``velocity`` that is
+        not ``dH/dk``, or NaN in ``H(k)``).
+    ResourceError
+        The estimated memory or CPU time exceeds the budget of
+        :mod:`boltzspin.resources`; raised before anything large is allocated,
+        with inputs that fit.
     DegenerateBandsError
         Two bands are degenerate on the Fermi surface (e.g. a Kramers-degenerate model).
     FermiSurfaceError
@@ -517,17 +577,27 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     check_temperature(temperature)
     temperature = float(temperature)
     energy_step = _check_energy_step(energy_step)
+    check_model(model)
     options = _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order,
                              radial_samples)
+    window_estimate = _check_resources_window(model, n_points, temperature, energy_step, options) \
+        if temperature > 0 else None
     q = charge
     if temperature == 0:
-        ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, **options)
+        ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, progress=progress,
+                                        **options)
         ds["alpha"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ATTRS)
         ds["alpha_error"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ERROR_ATTRS)
         return ds
     energies, weights, x = fermi_window(mu, temperature, energy_step)
-    parts = [transport_zero_temperature(model, float(e), disorder, observable, charge, n_points, **options)
-             for e in energies]
+    LOGGER.info("transport at mu=%g, T=%g: %d Fermi-window energies", mu, temperature, len(energies))
+    parts = []
+    with Stages(f"transport mu={mu:g} T={temperature:g}", bar(len(energies), "transport", "energy", progress)) \
+            as stages:
+        for e in energies:
+            parts.append(transport_zero_temperature(model, float(e), disorder, observable, charge, n_points,
+                                                    **options))
+            stages.done(f"energy {float(e):.6g}")
     w = xr.DataArray(weights, dims="energy")
     stack = xr.concat(parts, dim="energy")
     ds = (stack * w).sum("energy")[["sigma", "sigma_conventional_intrinsic", "density_of_states"]]
@@ -564,6 +634,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         n_fermi_points=max(p.attrs["n_fermi_points"] for p in parts),
     )
     ds.attrs.pop("note", None)
+    ds.attrs.update(window_estimate.as_attrs())  # the whole window (boltzspin.resources)
     return ds
 
 
@@ -604,7 +675,7 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
                                origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
                                sea_order=16, method="auto", sparse_tol=SPARSE_TOL,
-                               radial_samples=RADIAL_SAMPLES):
+                               radial_samples=RADIAL_SAMPLES, progress=False):
     """Conserved s-current response to a uniform electric field at T = 0 (2D or 3D model).
 
     The T = 0 kernel of :func:`transport`; use :func:`transport` (exported as
@@ -616,6 +687,8 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         The system, the transported quantity and the resolution.
     origin, k_max, gauge_seed, solver_tol, sea_order, method, sparse_tol, radial_samples : see :func:`transport`
         Numerical options.
+    progress : bool
+        A tqdm bar of the stages on stderr (see :func:`transport`).
 
     Returns
     -------
@@ -628,6 +701,16 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     BoltzspinError
         As :func:`transport`.
     """
+    with Stages(f"transport mu={float(mu):g}" if isinstance(mu, numbers.Real) else "transport",
+                bar(3, "transport", "stage", progress)) as stages:
+        return _zero_temperature(model, mu, disorder, observable, charge, n_points, origin=origin, k_max=k_max,
+                                 gauge_seed=gauge_seed, solver_tol=solver_tol, sea_order=sea_order, method=method,
+                                 sparse_tol=sparse_tol, radial_samples=radial_samples, stages=stages)
+
+
+def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, origin, k_max, gauge_seed, solver_tol,
+                      sea_order, method, sparse_tol, radial_samples, stages):
+    """:func:`transport_zero_temperature`, reporting its stages to ``stages`` (a :class:`Stages`)."""
     mu, charge, n_points = _check_inputs(mu, charge, n_points, disorder)
     options = _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order,
                              radial_samples)
@@ -640,11 +723,19 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
     check_disorder(model, disorder, s_matrix)
+    estimate = resources.check(resources.estimate_geometry(model, n_points, radial_samples, sea_order))
+    LOGGER.debug("transport at mu=%g, T=0: %r, n_points=%d (estimated %.3g GiB, %.3g s)", mu, model, n_points,
+                estimate.bytes / resources.GIB, estimate.seconds)
     fs, fs_half, sea_value, sea_error, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max,
                                                                  gauge_seed, sea_order, radial_samples)
+    stages.done("Fermi surface and Fermi sea", f"{fs.n_points} Fermi points, {fs.n_sheets} sheets")
     _check_fermi_velocity(fs, mu)
+    if fs.n_points:
+        estimate = _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points) + estimate
     options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol)
     parts, rounding, magnitude, diag = _surface_contributions(fs, disorder, model, s_matrix, q, **options)
+    stages.done("collision operator and Boltzmann solve",
+                f"{','.join(diag['methods']) or 'none'}, {diag['iterations']} CG iterations")
     names = CONTRIBUTIONS[:-1]
     surface = np.stack([parts[c] for c in names[1:]])
     if fs_half is None and "fermi_surface_error_estimate" in geometry_info:
@@ -658,6 +749,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         half = _surface_contributions(fs_half, disorder, model, s_matrix, q, **options)[0]
         surface_error = discretization(surface, np.stack([half[c] for c in names[1:]]), uses_grid(model),
                                        geometry_info["fermi_surface_parts_coarse_ratio"])
+    stages.done("error estimate (N/2)")
     values = np.concatenate([-q * sea_value[0][None], surface])
     values = np.concatenate([values, values.sum(axis=0)[None]])
     roundoff_parts = np.stack([np.zeros((dim, dim))] + [rounding[c] for c in names[1:]])
@@ -726,6 +818,7 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
             + "; round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
             "natural magnitudes"),
     )
+    ds.attrs.update(estimate.as_attrs())  # resource estimate (boltzspin.resources), before allocating
     if not fs.n_points:
         ds.attrs["note"] = "mu lies in a gap or below every band: insulator, only the Berry part (letter Eq. 12) remains"
     if not np.all(np.isfinite(values)):

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import __version__
 from ..errors import BoltzspinError
 
 
@@ -55,6 +56,7 @@ def _figures(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="boltzspin", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"boltzspin {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a study file, save netCDF and figure, print a table")
     run.add_argument("study", help="path to a study TOML file, e.g. studies/rashba_null.toml")

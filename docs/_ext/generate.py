@@ -111,7 +111,7 @@ def write_api(outdir):
     index = [_title("Modules by pipeline stage"),
              "models -> geometry -> collisions -> responses -> studies: a stage never imports a later one.", "",
              ".. toctree::", "   :maxdepth: 1", ""]
-    for name in ("boltzspin.errors", "boltzspin.data"):
+    for name in ("boltzspin.errors", "boltzspin.data", "boltzspin.resources", "boltzspin.progress"):
         (outdir / f"{name}.rst").write_text(_module_page(importlib.import_module(name)))
         index.append(f"   {name}")
     for package, modules in _submodules():
