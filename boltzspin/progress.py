@@ -31,6 +31,11 @@ def note(text):
 
     Logged at DEBUG and shown as the postfix of the active bar, so a long single stage is
     not silent.  Cheap when nothing listens.
+
+    Parameters
+    ----------
+    text : str
+        What has just been done.
     """
     LOGGER.debug("%s", text)
     active = _ACTIVE.get()
@@ -58,7 +63,24 @@ class _Silent:
 
 
 def bar(total, desc, unit, enabled):
-    """A tqdm bar on stderr when ``enabled``, else a silent stand-in (tqdm is not even imported)."""
+    """A tqdm bar on stderr when ``enabled``, else a silent stand-in (tqdm is not even imported).
+
+    Parameters
+    ----------
+    total : int
+        Number of steps.
+    desc : str
+        Label in front of the bar.
+    unit : str
+        Name of one step.
+    enabled : bool
+        Whether to draw anything.
+
+    Returns
+    -------
+    tqdm.tqdm or object
+        The bar, or an object accepting the same calls that does nothing.
+    """
     if not enabled:
         return _Silent()
     from tqdm.auto import tqdm
@@ -69,6 +91,18 @@ def bar(total, desc, unit, enabled):
 class Stages:
     """Timed stages of one call: logged at DEBUG, shown as the postfix of ``bar`` (if any).
 
+    The outermost call logs its start and end at INFO, nested calls at DEBUG.  While it is
+    open, :func:`note` reports to its bar.
+
+    Parameters
+    ----------
+    name : str
+        Name of the call in the log (e.g. ``"transport mu=1"``).
+    progress_bar : object
+        From :func:`bar`.
+
+    Examples
+    --------
     >>> with Stages("transport", bar(3, "transport", "stage", False)) as st:
     ...     st.done("geometry")
     """
@@ -82,7 +116,15 @@ class Stages:
         LOGGER.log(self._level, "%s started", name)
 
     def done(self, stage, detail=""):
-        """Record that ``stage`` finished (``detail``: e.g. the number of Fermi points)."""
+        """Record that a stage finished: log it with its duration and advance the bar.
+
+        Parameters
+        ----------
+        stage : str
+            Name of the stage.
+        detail : str
+            E.g. the number of Fermi points.
+        """
         now = time.perf_counter()
         LOGGER.debug("%s: %s done in %.3g s%s", self.name, stage, now - self.last, f" ({detail})" if detail else "")
         self.last = now
@@ -90,7 +132,13 @@ class Stages:
         self.bar.update(1)
 
     def close(self, failure=None):
-        """Close the bar and log the total time (``failure``: the exception, if the call failed)."""
+        """Close the bar and log the total time (once; later calls do nothing).
+
+        Parameters
+        ----------
+        failure : BaseException, optional
+            The exception, if the call failed.
+        """
         if self._token is None:
             return
         try:

@@ -66,7 +66,14 @@ _settings = {"memory_gib": None, "work_seconds": None}
 
 
 def available_memory():
-    """Bytes of memory available now: ``MemAvailable`` (Linux), else ``os.sysconf``, else 4 GiB."""
+    """Bytes of memory available now.
+
+    Returns
+    -------
+    float
+        ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the available pages of
+        ``os.sysconf``, else 4 GiB.
+    """
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
@@ -81,7 +88,14 @@ def available_memory():
 
 
 def memory_budget():
-    """The memory budget in bytes: :func:`set_budget`, ``BOLTZSPIN_MEMORY_GIB`` or the default."""
+    """The memory budget of one calculation.
+
+    Returns
+    -------
+    float
+        Bytes: as set by :func:`set_budget`, else ``BOLTZSPIN_MEMORY_GIB`` (GiB), else
+        :data:`MEMORY_FRACTION` of :func:`available_memory`.
+    """
     if _settings["memory_gib"] is not None:
         return _settings["memory_gib"] * GIB
     env = os.environ.get("BOLTZSPIN_MEMORY_GIB")
@@ -91,7 +105,14 @@ def memory_budget():
 
 
 def work_budget():
-    """The budget of estimated CPU seconds: :func:`set_budget`, ``BOLTZSPIN_WORK_SECONDS`` or the default."""
+    """The budget of estimated CPU time of one calculation.
+
+    Returns
+    -------
+    float
+        Seconds: as set by :func:`set_budget`, else ``BOLTZSPIN_WORK_SECONDS``, else
+        :data:`WORK_SECONDS`.
+    """
     if _settings["work_seconds"] is not None:
         return _settings["work_seconds"]
     env = os.environ.get("BOLTZSPIN_WORK_SECONDS")
@@ -120,6 +141,11 @@ def set_budget(memory_gib=None, work_seconds=None):
         :data:`MEMORY_FRACTION` of the memory available at the time of the call.
     work_seconds : float, optional
         Largest estimated CPU time of one calculation, in seconds (default :data:`WORK_SECONDS`).
+
+    Raises
+    ------
+    ResourceError
+        For a budget that is not a positive finite number.
     """
     _settings["memory_gib"] = _positive_or_none("memory_gib", memory_gib)
     _settings["work_seconds"] = _positive_or_none("work_seconds", work_seconds)
@@ -127,7 +153,18 @@ def set_budget(memory_gib=None, work_seconds=None):
 
 @contextlib.contextmanager
 def budget(memory_gib=None, work_seconds=None):
-    """Context manager: :func:`set_budget` inside the block, the previous budgets after it."""
+    """Context manager: :func:`set_budget` inside the block, the previous budgets after it.
+
+    Parameters
+    ----------
+    memory_gib, work_seconds : float, optional
+        As in :func:`set_budget`.
+
+    Yields
+    ------
+    None
+        The budgets are in force inside the ``with`` block.
+    """
     old = dict(_settings)
     set_budget(memory_gib, work_seconds)
     try:
@@ -140,8 +177,19 @@ def budget(memory_gib=None, work_seconds=None):
 class Estimate:
     """Peak bytes and estimated CPU seconds of one stage.
 
-    ``remedies`` are callables ``fits -> str or None``: given the predicate "this estimate
-    is within the budgets", each returns the text of a change of inputs that fits, or None.
+    Parameters
+    ----------
+    stage : str
+        Name of the stage (``"rays"``, ``"k-grid"``, ``"collisions"``, ...).
+    bytes : float
+        Estimated peak memory in bytes.
+    seconds : float
+        Estimated CPU time in seconds.
+    detail : str
+        The input sizes the estimate was computed from (quoted in a refusal).
+    remedies : list of callable
+        Each ``fits -> str or None``: given the predicate "this estimate is within the
+        budgets", returns the text of a change of inputs that fits, or None.
     """
 
     stage: str
@@ -156,12 +204,35 @@ class Estimate:
                         f"{self.detail}; {other.detail}", self.remedies + other.remedies)
 
     def as_attrs(self):
-        """``{"estimated_memory_gib": ..., "estimated_cpu_seconds": ...}`` for Dataset attrs."""
+        """The estimate as Dataset attributes.
+
+        Returns
+        -------
+        dict
+            ``{"estimated_memory_gib": ..., "estimated_cpu_seconds": ...}``.
+        """
         return {"estimated_memory_gib": float(self.bytes / GIB), "estimated_cpu_seconds": float(self.seconds)}
 
 
 def integer_remedy(knob, current, build, minimum=8):
-    """A remedy that lowers the integer input ``knob`` from ``current``; ``build(value) -> Estimate``."""
+    """A remedy that lowers an integer input until the estimate fits.
+
+    Parameters
+    ----------
+    knob : str
+        Name of the input, as the user passes it (e.g. ``"n_points"``).
+    current : int
+        Its value now.
+    build : callable
+        ``build(value) -> Estimate`` at another value of the input.
+    minimum : int
+        Smallest value worth proposing.
+
+    Returns
+    -------
+    callable
+        ``fits -> str or None``: ``"knob <= v"`` with the largest fitting ``v``, or None.
+    """
     def remedy(fits):
         best = _largest_fitting(build, current, fits, minimum)
         return None if best is None or best >= current else f"{knob} <= {best}"
@@ -180,6 +251,10 @@ def _point_seconds(n, energies_only=False):
 def estimate_geometry(model, n_points, radial_samples=512, sea_order=16, grid=None):
     """Estimate of the Fermi-surface and Fermi-sea stage (rays or k-grid) before it runs.
 
+    The dominant arrays are listed in the module table; the CPU model is
+    :data:`SECONDS_PER_POINT` per diagonalization with eigen-data (2 bands, scaling as
+    ``n^3``) and :data:`SECONDS_PER_ENERGY` per band-energy evaluation.
+
     Parameters
     ----------
     model : Model
@@ -188,6 +263,11 @@ def estimate_geometry(model, n_points, radial_samples=512, sea_order=16, grid=No
         As in :func:`boltzspin.transport`.
     grid : bool, optional
         Force the k-grid (True) or ray (False) estimate; by default as ``transport`` chooses.
+
+    Returns
+    -------
+    Estimate
+        With a remedy lowering ``n_points`` (and ``radial_samples`` for rays).
     """
     from .geometry.brillouin import BLOCK, uses_grid
     from .geometry.fermi import COARSE_RAYS, sea_angles
@@ -235,8 +315,22 @@ def estimate_geometry(model, n_points, radial_samples=512, sea_order=16, grid=No
 def estimate_sea(model, n_grid=128, n_angles=128, order=16):
     """Estimate of a Fermi-sea integral alone (:func:`boltzspin.magnetization`, equilibrium currents).
 
-    k-grid models: the sea part of :func:`estimate_geometry` at ``G = n_grid``; 2D continuum
-    models: ``n_angles`` rays of Gauss-Legendre panels of ``order`` nodes, plus the coarse scan.
+    Parameters
+    ----------
+    model : Model
+        Only ``dim``, ``n_bands`` and whether it uses a k-grid are read.
+    n_grid : int
+        k-grid points per axis (lattice and 3D models): as :func:`estimate_geometry` at
+        ``n_points = n_grid``.
+    n_angles : int
+        Rays of a 2D continuum model.
+    order : int
+        Gauss-Legendre nodes per radial panel.
+
+    Returns
+    -------
+    Estimate
+        With a remedy lowering ``n_grid`` or ``n_angles``.
     """
     from .geometry.brillouin import uses_grid
 
@@ -259,9 +353,25 @@ def estimate_sea(model, n_grid=128, n_angles=128, order=16):
 def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0):
     """Estimate of the collision operator and the Boltzmann solve on ``n_fermi`` points.
 
-    ``kinds`` lists the operator kind of each disorder channel (``"dense"``, ``"sparse"``,
-    ``"lowrank"``, ``"onthefly"``); ``kept_fraction`` is the fraction of pairs a sparse
-    part keeps.
+    Parameters
+    ----------
+    n_fermi : float
+        Number of Fermi points ``N``.
+    n_bands : int
+        Bands of the model (the pair cost scales as ``n^2``).
+    dim : int
+        Spatial dimension.
+    kinds : sequence of str
+        Operator kind of each disorder channel: ``"dense"`` (``8 N^2`` bytes),
+        ``"sparse"`` (the kept pairs), ``"lowrank"`` or ``"onthefly"`` (``O(N)``).
+    kept_fraction : float
+        Fraction of the ``N^2`` pairs a sparse part keeps.
+
+    Returns
+    -------
+    Estimate
+        Memory of the operator and its Fermi-point data; CPU time of building it and of
+        :data:`MATVECS` mat-vecs.
     """
     n_fermi = float(n_fermi)
     pairs = n_fermi * n_fermi
@@ -287,7 +397,20 @@ def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0):
 
 
 def estimate_fermi_window(n_energies, per_energy):
-    """Estimate of a T > 0 calculation: ``n_energies`` T = 0 calculations costing ``per_energy`` each."""
+    """Estimate of a T > 0 calculation, one T = 0 calculation per Fermi-window energy.
+
+    Parameters
+    ----------
+    n_energies : int
+        Energies of the Fermi-window rule.
+    per_energy : Estimate
+        Estimate of one T = 0 calculation (its arrays are freed between energies).
+
+    Returns
+    -------
+    Estimate
+        Peak memory of one energy plus the kept per-energy results; total CPU time.
+    """
     n_energies = float(n_energies)
     return Estimate("Fermi window", per_energy.bytes + n_energies * (BYTES_PER_ENERGY + 64),
                     n_energies * per_energy.seconds,
@@ -308,8 +431,21 @@ def _largest_fitting(build, value, fits, minimum=8):
 def check(estimate):
     """Raise :class:`~boltzspin.errors.ResourceError` if ``estimate`` exceeds a budget; return it otherwise.
 
-    The message gives the estimate and the budget, the inputs that would fit (from the
-    estimate's remedies) and how to raise the budget.
+    Parameters
+    ----------
+    estimate : Estimate
+        The estimate of the stage about to run.
+
+    Returns
+    -------
+    Estimate
+        ``estimate`` itself, if it is within both budgets.
+
+    Raises
+    ------
+    ResourceError
+        With the estimate and the budget, the inputs that would fit (from the estimate's
+        remedies) and how to raise the budget.
     """
     mem, work = memory_budget(), work_budget()
 
