@@ -1,13 +1,18 @@
 """Every Python example of README.md runs (in a temporary directory), so the README cannot rot."""
 
 import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+# Fenced blocks may be indented (inside a list item): capture the indent and remove it.
+BLOCKS = [
+    textwrap.dedent(body)
+    for _, body in re.findall(r"^([ \t]*)```python\n(.*?)^[ \t]*```", README.read_text(), flags=re.S | re.M)
+]
 
 
 def test_readme_has_python_examples():
