@@ -217,7 +217,9 @@ def test_changed_parameters_do_not_reuse_old_points(tiny, tmp_path):
     "mutate, match",
     [
         (lambda s: s.replace('type = "Rashba"', 'type = "Graphene"'), "model type"),
-        (lambda s: s.replace("[sweep]", "[nosweep]"), r"\[sweep\]"),
+        (lambda s: s.replace("[sweep]", "[nosweep]"), r"section 'nosweep'; did you mean 'sweep'"),
+        (lambda s: s.replace('[sweep]\nmu = [-0.05, 0.3, 0.6]\n"disorder.density" = [0.01, 0.02]', ""),
+         r"no \[sweep\] section"),
         (lambda s: s.replace('type = "DeltaCorrelated"', 'type = "Delta"'), "disorder type"),
         (lambda s: s.replace("alpha = 0.5", "alpha = 0.5\nbeta = 1"), "bad arguments"),
         (lambda s: s.replace('"disorder.density"', '"disorder.charge"'), "no disorder species"),
