@@ -72,7 +72,6 @@ file fails fast; :func:`jobs` lists the points with the file each is saved to.
 from __future__ import annotations
 
 import copy
-import hashlib
 import inspect
 import itertools
 import json
@@ -86,8 +85,9 @@ from ..models import continuum as models_module
 from ..models import superconductivity
 from ..models import tight_binding
 from ..responses.equilibrium import magnetization
-from ..errors import BoltzspinError, ModelError
+from ..errors import BoltzspinError
 from ..responses.response import transport
+from .point_files import point_inputs
 from .study_checks import (MAX_POINTS, SECTIONS, StudyError, check_keys, check_point_arguments,
                            check_study_table, check_sweep_size, constructor_parameters, sweep_values, unknown_key)
 
@@ -437,9 +437,11 @@ def load_study(path):
 
 
 def jobs(spec):
-    """Every point of a study as a dict (model/disorder tables, kwargs, coords, file).
+    """Every point of a study as a dict (model/disorder tables, kwargs, coords, inputs, file).
 
-    ``job["kwargs"]`` are the keyword arguments of ``QUANTITIES[job["quantity"]]``
+    ``job["inputs"]`` is the JSON of the point's inputs and ``job["inputs_sha256"]``
+    its hash (:func:`boltzspin.studies.point_files.point_inputs`); the point file
+    ``job["file"]`` is named by the hash and records both.  ``job["kwargs"]`` are the keyword arguments of ``QUANTITIES[job["quantity"]]``
     (also under the quantity's name, e.g. ``job["transport"]``); ``job["disorder"]``
     is None for quantities without disorder.
     """
@@ -455,16 +457,14 @@ def jobs(spec):
             for name in disorders:
                 overrides = dict(zip(keys, values))
                 model, dis, kwargs = _apply(spec, model_name, name, overrides)
-                # transport keeps its historical key (existing point files stay valid)
-                parts = [model, dis, kwargs] if quantity == "transport" else [quantity, model, kwargs]
-                payload = json.dumps(parts, sort_keys=True, default=str)
-                key = hashlib.sha256(payload.encode()).hexdigest()[:20]
+                payload, digest = point_inputs(quantity, model, dis, kwargs)
                 coords = {"disorder": name, **overrides} if name is not None else dict(overrides)
                 if model_name is not None:
                     coords["model"] = model_name
                 result.append({
                     "quantity": quantity, "model": model, "disorder": dis, "kwargs": kwargs, quantity: kwargs,
                     "coords": coords,
-                    "file": str(points_dir / f"{key}.nc"),
+                    "inputs": payload, "inputs_sha256": digest,  # recorded in the point file
+                    "file": str(points_dir / f"{digest[:20]}.nc"),
                 })
     return result
