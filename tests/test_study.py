@@ -1,5 +1,6 @@
 """Study files, sweeps, resumable runs (including a killed process), dask, the CLI and figures."""
 
+import functools
 import os
 import signal
 import subprocess
@@ -217,7 +218,9 @@ def test_changed_parameters_do_not_reuse_old_points(tiny, tmp_path):
     "mutate, match",
     [
         (lambda s: s.replace('type = "Rashba"', 'type = "Graphene"'), "model type"),
-        (lambda s: s.replace("[sweep]", "[nosweep]"), r"\[sweep\]"),
+        (lambda s: s.replace("[sweep]", "[nosweep]"), r"section 'nosweep'; did you mean 'sweep'"),
+        (lambda s: s.replace('[sweep]\nmu = [-0.05, 0.3, 0.6]\n"disorder.density" = [0.01, 0.02]', ""),
+         r"no \[sweep\] section"),
         (lambda s: s.replace('type = "DeltaCorrelated"', 'type = "Delta"'), "disorder type"),
         (lambda s: s.replace("alpha = 0.5", "alpha = 0.5\nbeta = 1"), "bad arguments"),
         (lambda s: s.replace('"disorder.density"', '"disorder.charge"'), "no disorder species"),
@@ -461,12 +464,32 @@ def test_bad_magnetization_study_files_are_rejected(tmp_path, mutate, match):
         study.load_study(path)
 
 
-def test_failed_magnetization_point_is_recorded_not_fatal(tmp_path):
+def test_bad_magnetization_value_fails_at_load(tmp_path):
     path = tmp_path / "bad_t.toml"
     text = MAGNETIZATION.format(out=tmp_path)
-    path.write_text(text.replace("temperature = [0.0, 0.05]", "temperature = [-0.1, 0.0]"))  # T < 0 fails
-    ds = study.run_study(study.load_study(path), progress=False, executor="serial")
-    bad, good = ds.sel(temperature=-0.1), ds.sel(temperature=0.0)
+    path.write_text(text.replace("temperature = [0.0, 0.05]", "temperature = [-0.1, 0.0]"))  # T < 0
+    with pytest.raises(study.StudyError, match="temperature"):
+        study.load_study(path)  # refused before any work, not at run time
+
+
+def test_failed_magnetization_point_is_recorded_not_fatal(tmp_path, monkeypatch):
+    from boltzspin.errors import ModelError
+    from boltzspin.studies import study_file
+
+    real = study_file.QUANTITIES["magnetization"]
+
+    @functools.wraps(real)  # keeps the signature the study-file checks read
+    def fails_when_hot(model, **kwargs):  # a deterministic refusal at run time, for T > 0 only
+        if kwargs.get("temperature", 0.0) > 0:
+            raise ModelError("temperature refused for this test")
+        return real(model, **kwargs)
+
+    monkeypatch.setitem(study_file.QUANTITIES, "magnetization", fails_when_hot)
+    path = tmp_path / "chiral.toml"
+    path.write_text(MAGNETIZATION.format(out=tmp_path))
+    with pytest.warns(study.StudyWarning, match="2 point.*failed.*ModelError"):
+        ds = study.run_study(study.load_study(path), progress=False, executor="serial")
+    bad, good = ds.sel(temperature=0.05), ds.sel(temperature=0.0)
     assert bad.failed.all() and ds.attrs["n_failed"] == 2
     assert all("ModelError" in str(e) and "temperature" in str(e) for e in bad.error.values)
     assert np.isnan(bad.magnetization).all() and np.isnan(bad.fermi_sea_error_estimate).all()

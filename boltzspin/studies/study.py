@@ -6,11 +6,17 @@ assembles the result.
 
 Nothing is lost: each finished point is written atomically (temporary file
 plus ``os.replace``) to ``<output>.points/<key>.nc``, keyed by a hash of
-everything that determines it.  Rerunning an interrupted study computes only
-the missing (or failed) points and merges to the identical Dataset.  A point
-that still fails after ``retries`` retries is recorded as failed --
-``failed = True``, its message in ``error`` and NaN in its variables -- and
-never takes the study down.
+everything that determines it, and records those inputs and their hash
+(:mod:`boltzspin.studies.point_files`).  Rerunning an interrupted study computes
+only the missing (or failed) points and merges to the identical Dataset.  A point
+file that cannot be used -- truncated, empty, corrupted, without its inputs
+record, or holding another point -- is recomputed with a :class:`StudyWarning`
+naming the file and the reason; it is never merged.  A point that fails with a
+:class:`boltzspin.errors.BoltzspinError` (a deterministic refusal: bad input,
+unresolved Fermi surface, ...) is not retried; any other exception is retried
+``retries`` times.  A failed point is recorded -- ``failed = True``, its message
+in ``error`` and NaN (integer variables: -1) in its variables -- its message is
+reported as a :class:`StudyWarning`, and it never takes the study down.
 
 Execution: ``executor="local"`` (default) starts a dask.distributed
 ``LocalCluster`` with one single-threaded worker per core; a scheduler
@@ -23,15 +29,19 @@ import importlib.util
 import itertools
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from ..errors import BoltzspinError
+from .point_files import HASH_ATTR, INPUTS_ATTR, StudyWarning, read_point, stamp
 from .study_file import (DISORDER_TYPES, MODEL_TYPES, PAIRING_TYPES, QUANTITIES, StudyError, build_disorder,
                          build_model, dim_name, jobs, load_study)
 
-__all__ = ["load_study", "jobs", "run_study", "build_model", "build_disorder", "StudyError", "make_figure",
+__all__ = ["load_study", "jobs", "run_study", "build_model", "build_disorder", "StudyError", "StudyWarning",
+           "make_figure",
            "format_table", "QUANTITIES", "MODEL_TYPES", "PAIRING_TYPES", "DISORDER_TYPES"]
 
 
@@ -52,8 +62,21 @@ def compute_point(job, threads=None):
     kwargs = job.get("kwargs", job.get(quantity))
     extra = {"disorder": build_disorder(job["coords"]["disorder"], job["disorder"])} if quantity == "transport" else {}
     ds = QUANTITIES[quantity](_MODELS[key], **kwargs, **extra)
-    _write_atomic(ds, Path(job["file"]))
+    _write_atomic(stamp(ds, job), Path(job["file"]))
     return job["file"]
+
+
+def _attempt(job, threads=None):
+    """:func:`compute_point`; a :class:`BoltzspinError` (deterministic) is returned as a message, not raised."""
+    try:
+        compute_point(job, threads)
+    except BoltzspinError as exc:
+        return _message(exc)
+    return None
+
+
+def _message(exc):
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _write_atomic(ds, path):
@@ -74,9 +97,12 @@ def _run_serial(todo, retries, bar):
                 break
             except (KeyboardInterrupt, SystemExit):
                 raise
+            except BoltzspinError as exc:  # deterministic: the same inputs fail again, never retried
+                failures[job["file"]] = _message(exc)
+                break
             except Exception as exc:  # noqa: BLE001 - recorded, never fatal
                 if attempt == retries:
-                    failures[job["file"]] = f"{type(exc).__name__}: {exc}"
+                    failures[job["file"]] = _message(exc)
         bar.update(1)
     return failures
 
@@ -92,11 +118,13 @@ def _run_dask(todo, retries, bar, executor, workers):
         cluster, client = None, Client(executor)
     failures = {}
     try:
-        futures = {client.submit(compute_point, job, 1, retries=retries, pure=False): job for job in todo}
+        # dask retries only what _attempt raises: unexpected errors (a lost worker, MemoryError, ...)
+        futures = {client.submit(_attempt, job, 1, retries=retries, pure=False): job for job in todo}
         for fut in as_completed(futures):
             if fut.status == "error":
-                exc = fut.exception()
-                failures[futures[fut]["file"]] = f"{type(exc).__name__}: {exc}"
+                failures[futures[fut]["file"]] = _message(fut.exception())
+            elif fut.result() is not None:
+                failures[futures[fut]["file"]] = fut.result()
             bar.update(1)
     finally:
         client.close()
@@ -124,7 +152,14 @@ def run_study(spec, progress=True, executor=None, workers=None):
     for stale in points_dir.glob("*.tmp"):  # left by a killed run; never a result
         stale.unlink(missing_ok=True)
     every = jobs(spec)
-    todo = [j for j in every if not Path(j["file"]).exists()]
+    todo = []
+    for job in every:
+        ds, problem = read_point(job)
+        if problem is not None:
+            warnings.warn(f"point file {job['file']} {problem}; recomputing it", StudyWarning, stacklevel=2)
+            Path(job["file"]).unlink(missing_ok=True)
+        if ds is None:
+            todo.append(job)
     retries = int(spec["study"]["retries"])
     name = spec["study"]["name"]
     with tqdm(total=len(todo), desc=name, disable=not progress, unit="point") as bar:
@@ -134,9 +169,22 @@ def run_study(spec, progress=True, executor=None, workers=None):
             failures = _run_serial(todo, retries, bar)
         else:
             failures = _run_dask(todo, retries, bar, executor, workers)
+    _report_failures(name, every, failures)
     result = merge(spec, every, failures)
     _write_atomic(result, out)
     return result
+
+
+def _report_failures(name, every, failures):
+    """One :class:`StudyWarning` per distinct failure message, with the count and the first point."""
+    by_message = {}
+    for job in every:
+        if job["file"] in failures:
+            by_message.setdefault(failures[job["file"]], []).append(job)
+    for message, failed in by_message.items():
+        point = ", ".join(f"{k} = {v!r}" for k, v in failed[0]["coords"].items())
+        warnings.warn(f"study {name}: {len(failed)} point(s) failed" + (f" (first: {point})" if point else "")
+                      + f": {message}", StudyWarning, stacklevel=3)
 
 
 #: Point attributes that become per-point variables of the merged Dataset (with every
@@ -178,13 +226,12 @@ def _merge_points(spec, every, failures):
     for job in every:
         idx = index(job)
         point_model[idx] = repr(build_model(job["model"]))
-        path = Path(job["file"])
-        if not path.exists():
+        ds, problem = read_point(job)
+        if ds is None:  # never merge a file that does not hold exactly this point
             failed[idx] = True
-            error[idx] = failures.get(job["file"], "not computed")
+            error[idx] = failures.get(job["file"], "not computed") if problem is None else \
+                f"point file {job['file']} {problem}; rerun the study to recompute it"
             continue
-        with xr.open_dataset(path, engine="h5netcdf") as ds:
-            ds = ds.load()
         if template is None:
             template, attrs = ds, dict(ds.attrs)
             for name, var in ds.data_vars.items():
@@ -232,7 +279,7 @@ def _merge_points(spec, every, failures):
         result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names])
     kwargs = spec[spec["quantity"]]
     swept = {k for k in axes if k.split(".")[0] not in ("model", "disorder")}
-    attrs = {k: v for k, v in (attrs or {}).items() if k not in swept and k != "model"
+    attrs = {k: v for k, v in (attrs or {}).items() if k not in swept and k not in ("model", INPUTS_ATTR, HASH_ATTR)
              and k not in PER_POINT_ATTRS and not k.endswith("_error_estimate")}
     variables = template.data_vars.values() if template is not None else ()
     units = attrs.get("units") or next((str(v.attrs["units"]) for v in variables if "units" in v.attrs), "")

@@ -72,7 +72,6 @@ file fails fast; :func:`jobs` lists the points with the file each is saved to.
 from __future__ import annotations
 
 import copy
-import hashlib
 import inspect
 import itertools
 import json
@@ -86,11 +85,14 @@ from ..models import continuum as models_module
 from ..models import superconductivity
 from ..models import tight_binding
 from ..responses.equilibrium import magnetization
-from ..errors import BoltzspinError, ModelError
+from ..errors import BoltzspinError
 from ..responses.response import transport
+from .point_files import point_inputs
+from .study_checks import (MAX_POINTS, SECTIONS, StudyError, check_keys, check_point_arguments,
+                           check_study_table, check_sweep_size, constructor_parameters, sweep_values, unknown_key)
 
 __all__ = ["load_study", "jobs", "build_model", "build_disorder", "dim_name", "StudyError",
-           "QUANTITIES", "MODEL_TYPES", "PAIRING_TYPES", "DISORDER_TYPES"]
+           "QUANTITIES", "MODEL_TYPES", "PAIRING_TYPES", "DISORDER_TYPES", "MAX_POINTS"]
 
 MODEL_TYPES = {
     "Rashba": models_module.Rashba,
@@ -112,31 +114,85 @@ DISORDER_TYPES = {
 }
 
 
-class StudyError(BoltzspinError, ValueError):
-    """A study file is malformed."""
-
-
 def _construct(where, table, registry, what, nested=False):
     """``registry[type](**table)``; with ``nested``, table values that are tables with a
     ``type`` are built first (models or gap functions)."""
     table = dict(table)
-    name = table.pop("type", None)
+    name = _type(table)
+    raw = table.pop("type", None)
     if name not in registry:
-        raise StudyError(f"{what} type {name!r} in [{where}] is not one of {sorted(registry)}")
+        raise StudyError(f"{what} type {raw!r} in [{where}] is not one of {sorted(registry)}")
+    _check_arguments(where, table, registry[name], what, name)
     if nested:
         for key, value in table.items():
             if isinstance(value, dict) and "type" in value:
                 table[key] = _build_nested(f"{where}.{key}", value)
     try:
         return registry[name](**table)
-    except (TypeError, ModelError) as exc:
+    except (TypeError, ValueError, BoltzspinError) as exc:  # ModelError, DisorderError, ...
         raise StudyError(f"bad arguments for {what} {name!r} in [{where}]: {exc}") from exc
 
 
+def _type(table):
+    """``table["type"]`` when it is a string, else None (reported as an unknown type)."""
+    kind = table.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+def _check_arguments(where, table, cls, what, name):
+    """Every key of ``table`` (without ``type``) must be a parameter of ``cls`` (did-you-mean)."""
+    valid = constructor_parameters(cls)
+    if valid is not None:
+        check_keys(table, valid, f"bad arguments for {what} {name!r} in [{where}]", "parameter")
+
+
+def _check_tables(spec):
+    """Types and keys of every model table (nested ones too) and every disorder species table."""
+    def walk(where, table):
+        kind = _type(table)
+        registry = PAIRING_TYPES if kind in PAIRING_TYPES else MODEL_TYPES
+        what = "pairing" if kind in PAIRING_TYPES else "model"
+        if kind not in registry:
+            return  # reported, with the list of types, when the table is built
+        _check_arguments(where, {k: v for k, v in table.items() if k != "type"}, registry[kind], what, kind)
+        for key, value in table.items():
+            if isinstance(value, dict) and "type" in value:
+                walk(f"{where}.{key}", value)
+
+    for name, table in spec["models"].items():
+        walk("model" if name is None else f"model.{name}", table)
+    for name, table in spec["disorder"].items():
+        where = f"disorder.{name}"
+        if not isinstance(table, dict):
+            raise StudyError(f"[{where}] must be a table with a type = ... key (or [[{where}.species]] tables)")
+        if "species" in table:
+            if set(table) != {"species"}:
+                extra = sorted(set(table) - {"species"})
+                raise StudyError(f"[{where}] has [[{where}.species]] tables and also the keys {extra}: put every "
+                                 f"parameter into a [[{where}.species]] table")
+            if not isinstance(table["species"], list) or not table["species"] \
+                    or not all(isinstance(t, dict) for t in table["species"]):
+                raise StudyError(f"[{where}] species must be [[{where}.species]] tables")
+        for t in _species_tables(table):
+            kind = _type(t)
+            if kind not in DISORDER_TYPES:
+                raise StudyError(f"disorder type {t.get('type')!r} in [{where}] is not one of {sorted(DISORDER_TYPES)}")
+            _check_arguments(where, {k: v for k, v in t.items() if k != "type"}, DISORDER_TYPES[kind],
+                             "disorder", kind)
+
+
+def _species_has(table, parameter):
+    """Whether a species table sets ``parameter`` or its type's constructor accepts it."""
+    if parameter in table:
+        return True
+    params = constructor_parameters(DISORDER_TYPES[_type(table)]) if _type(table) in DISORDER_TYPES else None
+    return params is not None and parameter in params and parameter != "type"
+
+
 def _build_nested(where, table):
-    if table["type"] in PAIRING_TYPES:
+    if _type(table) in PAIRING_TYPES:
         return _construct(where, table, PAIRING_TYPES, "pairing", nested=True)
-    if table["type"] not in MODEL_TYPES:
+    if _type(table) not in MODEL_TYPES:
         raise StudyError(f"type {table['type']!r} in [{where}] is neither a model {sorted(MODEL_TYPES)} "
                          f"nor a pairing {sorted(PAIRING_TYPES)}")
     return _construct(where, table, MODEL_TYPES, "model", nested=True)
@@ -158,18 +214,6 @@ def build_disorder(name, table):
 
 def _species_tables(table):
     return table["species"] if "species" in table else [table]
-
-
-def _axis(spec, name):
-    if isinstance(spec, dict):
-        try:
-            values = np.linspace(float(spec["start"]), float(spec["stop"]), int(spec["num"]))
-        except KeyError as exc:
-            raise StudyError(f"sweep axis {name!r} needs start, stop and num") from exc
-        return [float(v) for v in values]
-    if not isinstance(spec, list) or not spec:
-        raise StudyError(f"sweep axis {name!r} must be a non-empty list or a range table")
-    return list(spec)
 
 
 def dim_name(key):
@@ -236,7 +280,7 @@ def _apply(spec, model_name, disorder_name, overrides):
             if len(path) == 3 and path[1] != disorder_name:
                 continue
             for table in _species_tables(dis):
-                if path[-1] in table:
+                if _species_has(table, path[-1]):
                     table[path[-1]] = value
         else:
             kwargs[key] = value
@@ -255,8 +299,77 @@ def _models(spec, path):
     return dict(model)
 
 
+def _sweep_targets(spec, key):
+    """What sweep axis ``key`` sets, as tuples; two axes conflict when a tuple of one starts another's."""
+    path = key.split(".")
+    if path[0] == "model":
+        out = set()
+        for name, table in spec["models"].items():
+            rest = path[1:]
+            if name is not None and rest and rest[0] in spec["models"]:
+                if rest[0] != name:
+                    continue
+                rest = rest[1:]
+            elif name is not None and rest and rest[0] not in table:
+                continue
+            out.add(("model", name, *rest))
+        return out
+    if path[0] == "disorder":
+        names = [path[1]] if len(path) == 3 else list(spec["disorder"])
+        return {("disorder", d, i, path[-1]) for d in names
+                for i, t in enumerate(_species_tables(spec["disorder"][d])) if _species_has(t, path[-1])}
+    return {("kwargs", key)}
+
+
+def _check_sweep_keys(spec, path):
+    """Sweep keys must name something that exists, and no two may set the same parameter."""
+    quantity = spec["quantity"]
+    function = QUANTITIES[quantity]
+    keywords = set(inspect.signature(function).parameters) - {"model", "disorder"}
+    targets = {}
+    for key in spec["sweep"]:
+        head = key.split(".")
+        if head[0] == "disorder":
+            if quantity != "transport":
+                raise StudyError(f"sweep axis {key!r}: quantity = {quantity!r} takes no disorder")
+            if len(head) not in (2, 3):
+                raise StudyError(f"sweep axis {key!r} must be disorder.PARAMETER (every disorder) or "
+                                 "disorder.NAME.PARAMETER (one disorder)")
+            if len(head) == 3 and head[1] not in spec["disorder"]:
+                raise unknown_key(head[1], spec["disorder"], f"sweep axis {key!r}", "disorder")
+        elif head[0] != "model" and key not in keywords:
+            raise unknown_key(key, keywords, f"sweep axis {key!r} of {path} (sweep keys are model.PARAMETER, "
+                              f"disorder.PARAMETER, disorder.NAME.PARAMETER or a keyword of {quantity})",
+                              f"keyword of {quantity}")
+        elif head[0] != "model" and key in spec[quantity]:
+            raise StudyError(f"{key!r} is given in [{quantity}] and swept in [sweep] of {path}; the sweep would "
+                             f"override it: remove one of them")
+        targets[key] = _sweep_targets(spec, key)
+        if head[0] == "disorder" and not targets[key]:
+            species = sorted({t["type"] for d in spec["disorder"].values() for t in _species_tables(d)})
+            raise StudyError(f"sweep axis {key!r}: no disorder species has a parameter {head[-1]!r} "
+                             f"(the species here are {', '.join(species)}; see their parameters in "
+                             "help(boltzspin.<species>))")
+    keys = list(targets)
+    for n, a in enumerate(keys):
+        for b in keys[:n]:
+            if any(x[:len(y)] == y or y[:len(x)] == x for x in targets[a] for y in targets[b]):
+                raise StudyError(f"sweep axes {b!r} and {a!r} of {path} both set the same parameter, which would "
+                                 "make one of them a fake axis; sweep it under one key only")
+
+
 def load_study(path):
-    """Parse and validate a study file; every point is built once before any work."""
+    """Parse and validate a study file; every point is built and checked once before any work.
+
+    Raises
+    ------
+    StudyError
+        Whatever is wrong with the file: unknown sections or keys (with a
+        did-you-mean list), bad types, bad or repeated sweep values, two axes
+        setting one parameter, more than :data:`MAX_POINTS` points, a model or
+        disorder that cannot be built, or an argument of the computed function
+        that fails its own checks at some point (the point is named).
+    """
     path = Path(path)
     try:
         spec = tomllib.loads(path.read_text())
@@ -264,9 +377,14 @@ def load_study(path):
         raise StudyError(f"study file {path} does not exist") from exc
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"study file {path} is not valid TOML: {exc}") from exc
+    check_keys(spec, SECTIONS + tuple(QUANTITIES), f"study file {path}", "section")
     for section in ("study", "model", "sweep"):
         if section not in spec:
             raise StudyError(f"study file {path} has no [{section}] section")
+    for section, table in spec.items():
+        if not isinstance(table, dict):
+            raise StudyError(f"{section} = {table!r} in {path} must be a table: write [{section}] and its keys")
+    check_study_table(spec["study"], path)
     quantity = spec["study"].setdefault("quantity", "transport")
     if quantity not in QUANTITIES:
         raise StudyError(f"[study] quantity = {quantity!r} in {path} is not one of {sorted(QUANTITIES)}")
@@ -278,6 +396,8 @@ def load_study(path):
         raise StudyError(f"study file {path} has no [disorder] section")
     if quantity != "transport" and "disorder" in spec:
         raise StudyError(f"study file {path}: quantity = {quantity!r} takes no disorder; remove [disorder]")
+    if quantity == "transport" and not spec["disorder"]:
+        raise StudyError(f"[disorder] of {path} names no disorder; add a [disorder.NAME] table with a type")
     spec["quantity"] = quantity
     spec["path"] = str(path)
     spec["models"] = _models(spec, path)
@@ -287,36 +407,41 @@ def load_study(path):
     study.setdefault("name", path.stem)
     study.setdefault("output", f"results/{study['name']}.nc")
     study.setdefault("retries", 2)
-    spec["axes"] = {key: _axis(values, key) for key, values in spec["sweep"].items()}
-    for key in spec["axes"]:
-        head = key.split(".")
-        if head[0] == "disorder" and quantity != "transport":
-            raise StudyError(f"sweep axis {key!r}: quantity = {quantity!r} takes no disorder")
-        if head[0] == "disorder" and len(head) == 3 and head[1] not in spec["disorder"]:
-            raise StudyError(f"sweep axis {key!r} names no disorder; have {sorted(spec['disorder'])}")
-        if head[0] == "disorder" and not any(
-            head[-1] in t for d in spec["disorder"].values() for t in _species_tables(d)
-        ):
-            raise StudyError(f"sweep axis {key!r}: no disorder species has a parameter {head[-1]!r}")
+    _check_tables(spec)
+    keywords = set(inspect.signature(QUANTITIES[quantity]).parameters) - {"model", "disorder"}
+    check_keys(spec[quantity], keywords, f"bad keyword in [{quantity}] of {path}", f"keyword of {quantity}")
+    n_disorders = len(spec["disorder"]) if quantity == "transport" else 1
+    check_sweep_size(spec["sweep"], len(spec["models"]), n_disorders)  # before any value is built
+    spec["axes"] = {key: sweep_values(values, key) for key, values in spec["sweep"].items()}
+    _check_sweep_keys(spec, path)
     if "mu" not in spec["axes"] and "mu" not in spec[quantity]:
         raise StudyError(f"give mu in [{quantity}] or as a sweep axis")
-    if quantity == "magnetization":
-        names = [k for k in spec["axes"] if k.split(".")[0] != "model"]
-        try:
-            inspect.signature(magnetization).bind(None, **{**spec[quantity], **dict.fromkeys(names)})
-        except TypeError as exc:
-            raise StudyError(f"bad keyword in [{quantity}] or [sweep] of {path}: {exc}") from exc
+    models, disorders = {}, {}
     for job in jobs(spec):
-        build_model(job["model"])
+        key = json.dumps(job["model"], sort_keys=True, default=str)
+        if key not in models:
+            models[key] = build_model(job["model"])
+        disorder = None
         if job["disorder"] is not None:
-            build_disorder(job["coords"]["disorder"], job["disorder"])
+            dkey = json.dumps(job["disorder"], sort_keys=True, default=str)
+            if dkey not in disorders:
+                disorders[dkey] = build_disorder(job["coords"]["disorder"], job["disorder"])
+            disorder = disorders[dkey]
+        try:
+            check_point_arguments(quantity, QUANTITIES[quantity], models[key], job["kwargs"], disorder)
+        except (BoltzspinError, TypeError) as exc:
+            point = ", ".join(f"{k} = {v!r}" for k, v in job["coords"].items())
+            raise StudyError(f"[{quantity}] of {path}" + (f" at the point {point}" if point else "")
+                             + f": {exc}") from exc
     return spec
 
 
 def jobs(spec):
-    """Every point of a study as a dict (model/disorder tables, kwargs, coords, file).
+    """Every point of a study as a dict (model/disorder tables, kwargs, coords, inputs, file).
 
-    ``job["kwargs"]`` are the keyword arguments of ``QUANTITIES[job["quantity"]]``
+    ``job["inputs"]`` is the JSON of the point's inputs and ``job["inputs_sha256"]``
+    its hash (:func:`boltzspin.studies.point_files.point_inputs`); the point file
+    ``job["file"]`` is named by the hash and records both.  ``job["kwargs"]`` are the keyword arguments of ``QUANTITIES[job["quantity"]]``
     (also under the quantity's name, e.g. ``job["transport"]``); ``job["disorder"]``
     is None for quantities without disorder.
     """
@@ -332,16 +457,14 @@ def jobs(spec):
             for name in disorders:
                 overrides = dict(zip(keys, values))
                 model, dis, kwargs = _apply(spec, model_name, name, overrides)
-                # transport keeps its historical key (existing point files stay valid)
-                parts = [model, dis, kwargs] if quantity == "transport" else [quantity, model, kwargs]
-                payload = json.dumps(parts, sort_keys=True, default=str)
-                key = hashlib.sha256(payload.encode()).hexdigest()[:20]
+                payload, digest = point_inputs(quantity, model, dis, kwargs)
                 coords = {"disorder": name, **overrides} if name is not None else dict(overrides)
                 if model_name is not None:
                     coords["model"] = model_name
                 result.append({
                     "quantity": quantity, "model": model, "disorder": dis, "kwargs": kwargs, quantity: kwargs,
                     "coords": coords,
-                    "file": str(points_dir / f"{key}.nc"),
+                    "inputs": payload, "inputs_sha256": digest,  # recorded in the point file
+                    "file": str(points_dir / f"{digest[:20]}.nc"),
                 })
     return result
