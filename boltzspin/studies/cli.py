@@ -12,18 +12,21 @@ from ..errors import BoltzspinError
 
 
 def _run(args):
-    from .study import format_table, jobs, load_study, make_figure, run_study
+    from .report import check_report, format_table, make_figure
+    from .study import jobs, load_study, run_study
 
     start = time.perf_counter()
     spec = load_study(args.study)
+    check_report(spec)  # a bad component or figure_script fails before any work
     executor = "serial" if args.serial else args.scheduler
     every = jobs(spec)
     missing = sum(not Path(j["file"]).exists() for j in every)
     result = run_study(spec, progress=not args.quiet, executor=executor, workers=args.workers)
     elapsed = time.perf_counter() - start
+    if not args.quiet:  # the table first: a failing figure script cannot hide the result
+        print(format_table(result, component=spec["study"].get("component")))
     figure = None if args.no_figure else make_figure(spec, result)
     if not args.quiet:
-        print(format_table(result))
         total = len(every)
         print(f"\n{missing} of {total} points computed now, {total - missing} reused; "
               f"{result.attrs['n_failed']} failed")
@@ -33,7 +36,8 @@ def _run(args):
 
 
 def _figures(args):
-    from .study import load_study, make_figure
+    from .report import make_figure
+    from .study import load_study
 
     made, failed = 0, 0
     for path in sorted(Path(args.studies).glob("*.toml")):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STYLE", "OKABE_ITO", "figure", "plot_contributions_vs", "save", "unit"]
+__all__ = ["STYLE", "DISTINCT", "OKABE_ITO", "figure", "plot_contributions_vs", "save", "unit", "split_at"]
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 
@@ -43,15 +43,61 @@ def unit(ds):
     return abs(float(ds.attrs.get("charge", 1.0))) / (8 * np.pi)
 
 
-def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=False, conventional=None):
-    """One line per contribution of ``sigma`` (dims ``(contribution, x)``) against ``x``."""
+#: contribution -> (line style, marker size, hollow marker): with ``distinct=True`` curves that
+#: coincide (parts that vanish, or cancel each other) stay visible as concentric markers of
+#: different shapes and sizes and different dash patterns, drawn above a wide, light total.
+DISTINCT = {
+    "intrinsic_berry": ("-", 10, True),
+    "intrinsic_dipole": ("--", 7, True),
+    "boltzmann": ("-.", 8, True),
+    "side_jump": (":", 6, True),
+    "dipole_change": ("-", 4, False),
+    "anomalous_distribution": ("--", 5, False),
+}
+CONVENTIONAL = ("#CC79A7", "conventional intrinsic {s, v}/2")
+
+
+def split_at(x, y, breaks=()):
+    """``(x, y)`` with NaN inserted between neighbours on either side of each break.
+
+    A line drawn through the result is interrupted at every break (e.g. a band
+    crossing that is not computed) instead of joining its neighbours by a segment.
+    """
+    if not len(breaks):  # x may be categorical (strings)
+        return np.asarray(x), np.asarray(y, dtype=float)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    for b in sorted(breaks, reverse=True):
+        cut = np.flatnonzero((x[:-1] - b) * (x[1:] - b) < 0)
+        for k in cut[::-1]:
+            x, y = np.insert(x, k + 1, np.nan), np.insert(y, k + 1, np.nan)
+    return x, y
+
+
+def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=False, conventional=None,
+                          distinct=False, breaks=()):
+    """One line per contribution of ``sigma`` (dims ``(contribution, x)``) against ``x``.
+
+    ``distinct=True``: the styles of ``DISTINCT`` (coinciding curves stay visible; the total is a
+    wide light band underneath, the conventional value a dashed line on top).  ``breaks``: x values
+    where the lines are interrupted (see :func:`split_at`).
+    """
     contributions = contributions or [str(c) for c in sigma.contribution.values]
     for c in contributions:
         colour, marker, label = STYLE[c]
-        ax.plot(x, sigma.sel(contribution=c) / scale, color=colour, marker=marker, ms=4,
-                lw=2.6 if c == "total" else 1.6, label=label, zorder=3 if c == "total" else 2)
+        xs, ys = split_at(x, sigma.sel(contribution=c).values / scale, breaks)
+        if not distinct:
+            ax.plot(xs, ys, color=colour, marker=marker, ms=4, lw=2.6 if c == "total" else 1.6, label=label,
+                    zorder=3 if c == "total" else 2)
+        elif c == "total":
+            ax.plot(xs, ys, color=colour, lw=7, alpha=0.25, solid_capstyle="round", label=label, zorder=1)
+        else:
+            ls, ms, hollow = DISTINCT[c]
+            ax.plot(xs, ys, color=colour, ls=ls, lw=1.4, marker=marker, ms=ms, mew=1.3,
+                    fillstyle="none" if hollow else "full", label=label, zorder=2 + (10 - ms) / 10)
     if conventional is not None:
-        ax.plot(x, conventional / scale, color="#CC79A7", ls="--", lw=1.8, label="conventional intrinsic {s, v}/2")
+        xs, ys = split_at(x, np.asarray(conventional) / scale, breaks)
+        ax.plot(xs, ys, color=CONVENTIONAL[0], ls=(0, (5, 3)) if distinct else "--", lw=2.2 if distinct else 1.8,
+                marker="+" if distinct else None, ms=11, mew=1.6, label=CONVENTIONAL[1], zorder=4)
     if logx:
         from matplotlib.ticker import NullFormatter
 

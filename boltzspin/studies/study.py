@@ -25,8 +25,6 @@ address runs on an existing cluster; ``"serial"`` runs in this process.
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import json
 import os
 import warnings
@@ -37,6 +35,7 @@ import xarray as xr
 
 from ..errors import BoltzspinError
 from .point_files import HASH_ATTR, INPUTS_ATTR, StudyWarning, read_point, stamp
+from .report import format_table, make_figure  # noqa: F401 - public names, moved to report.py
 from .study_file import (DISORDER_TYPES, MODEL_TYPES, PAIRING_TYPES, QUANTITIES, StudyError, build_disorder,
                          build_model, dim_name, jobs, load_study)
 
@@ -295,72 +294,3 @@ def _merge_points(spec, every, failures):
         sweep_keys=json.dumps(list(axes)),
     )
     return result
-
-
-def make_figure(spec, result=None):
-    """Run the study's figure script on its saved (or given) Dataset; returns the figure path."""
-    script, figure = spec["study"].get("figure_script"), spec["study"].get("figure")
-    if not script or not figure:
-        return None
-    script_path = Path(spec["path"]).parent / script
-    module_spec = importlib.util.spec_from_file_location(f"boltzspin_figure_{Path(script).stem}", script_path)
-    if module_spec is None or not script_path.exists():
-        raise StudyError(f"figure script {script_path} does not exist")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    if result is None:
-        with xr.open_dataset(spec["study"]["output"], engine="h5netcdf") as ds:
-            result = ds.load()
-    module.make_figure(result, figure)
-    return figure
-
-
-def format_table(result, i="x", j="y", max_rows=40):
-    """A plain-text table of ``sigma_ij`` per contribution for every point (first ``max_rows``).
-
-    Results without ``sigma`` (e.g. magnetization) get one column per variable
-    that has only the point dims.
-    """
-    if "sigma" not in result:
-        return _format_scalars(result, max_rows)
-    short = {"intrinsic_berry": "berry", "intrinsic_dipole": "dipole", "boltzmann": "boltzmann",
-             "side_jump": "side_jump", "dipole_change": "dip_change",
-             "anomalous_distribution": "anom_dist", "total": "total"}
-    scale = abs(result.attrs.get("charge", 1.0)) / (8 * np.pi)
-    sub = result.sigma.sel(i=i, j=j) / scale
-    conv = result.sigma_conventional_intrinsic.sel(i=i, j=j) / scale
-    point_dims = [d for d in sub.dims if d != "contribution"]
-    stacked = sub.stack(point=point_dims).transpose("point", "contribution")
-    conv = conv.stack(point=point_dims)
-    head = " ".join(f"{d[:12]:>12}" for d in point_dims) + " " + " ".join(
-        f"{short[str(c)]:>11}" for c in sub.contribution.values) + f" {'conventional':>12}"
-    lines = [f"sigma_{i}{j} in units of |q|/(8 pi)  [{result.attrs.get('units', '')}]", head]
-    for n, point in enumerate(stacked.point.values):
-        if n == max_rows:
-            lines.append(f"... {stacked.sizes['point'] - max_rows} more points in the netCDF file")
-            break
-        label = " ".join(f"{v:>12.4g}" if isinstance(v, float) else f"{str(v):>12}" for v in point)
-        row = stacked.sel(point=point).values
-        lines.append(label + " " + " ".join(f"{x:>11.3e}" for x in row) + f" {float(conv.sel(point=point)):>12.3e}")
-    return "\n".join(lines)
-
-
-
-def _format_scalars(result, max_rows=40):
-    point_dims = list(result.failed.dims)
-    names = [n for n, v in result.data_vars.items()
-             if set(v.dims) == set(point_dims) and v.dtype.kind in "fc"]
-    estimates = [n for n in names if n.endswith("_error_estimate")]
-    names = [n for n in names if n not in estimates] + estimates
-    stacked = {n: result[n].transpose(*point_dims).values.ravel() for n in names}
-    labels = list(itertools.product(*(result[d].values for d in point_dims)))
-    head = " ".join(f"{d[:12]:>12}" for d in point_dims) + " " + " ".join(
-        f"{n.replace('_error_estimate', '_err')[:13]:>13}" for n in names)
-    lines = [f"{result.attrs.get('quantity', '')} [{result.attrs.get('units', '')}]", head]
-    for n, point in enumerate(labels):
-        if n == max_rows:
-            lines.append(f"... {len(labels) - max_rows} more points in the netCDF file")
-            break
-        label = " ".join(f"{v:>12.4g}" if isinstance(v, (float, np.floating)) else f"{str(v):>12}" for v in point)
-        lines.append(label + " " + " ".join(f"{stacked[name][n]:>13.4e}" for name in names))
-    return "\n".join(lines)

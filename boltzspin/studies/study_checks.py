@@ -39,6 +39,8 @@ STUDY_KEYS = {
     "figure_script": (str, None, "Python file next to the study file defining make_figure(ds, path)"),
     "retries": (int, 2, "retries of a point that fails with an unexpected error (never of a BoltzspinError)"),
     "scheduler": (str, None, "address of an existing dask scheduler, e.g. 'tcp://host:8786'"),
+    "component": ((str, list), None, "tensor component(s) sigma_ij of the table and default figure, "
+                  "e.g. 'xy' or ['xx', 'xy'] (default: the largest)"),
 }
 
 #: Keys of a ``{start, stop, num}`` range table of ``[sweep]`` (``numpy.linspace``, both ends included).
@@ -88,7 +90,8 @@ def check_study_table(study, path):
             if not _is_int(value) or value < 0:
                 raise StudyError(f"[study] of {path}: {key} = {value!r} must be an integer >= 0, e.g. {key} = 2")
         elif not isinstance(value, kind):
-            raise StudyError(f"[study] of {path}: {key} = {value!r} must be a string, e.g. {key} = \"...\"")
+            what = "a string or a list of strings" if kind == (str, list) else "a string"
+            raise StudyError(f"[study] of {path}: {key} = {value!r} must be {what}, e.g. {key} = \"...\"")
 
 
 def _axis_length(spec, key):
