@@ -13,6 +13,16 @@ magnetic moments) is a set of uncorrelated *channels* ``U_a`` with weights
 rate and also ``w dr`` -- is taken channel by channel as ``sum_a c_a (...)_a``.
 Species add: ``a + b`` is the combined disorder, whose rates add.
 
+Beyond first Born, skew scattering needs the *third* moment of the disorder,
+the average of three matrix elements of one impurity,
+``<U_{ll'} U_{l'l''} U_{l''l}>`` (documentation: Theory, "Skew scattering").
+Every species states it in :meth:`third_moments`, a list of
+:class:`ThirdMoment` terms: identical impurities give ``n_imp U U U``; a
+species with random strengths gives ``n_imp <u^3> M M M`` (zero for a
+symmetric binary alloy); randomly oriented moments give zero unless the
+impurity also has a scalar part.  Different species are uncorrelated, so
+their third moments add with no cross terms.
+
 The scattering stage consumes :meth:`channels`, a list of :class:`Channel`.
 A channel is either ``profile(q) * matrix`` with a real scalar profile (fast
 numba path) or a general matrix-valued callable (blocked NumPy path).
@@ -30,12 +40,15 @@ from ..models.continuum import nonfinite_momenta
 
 __all__ = [
     "Channel",
+    "ThirdMoment",
     "Disorder",
     "DeltaCorrelated",
     "GaussianCorrelated",
     "ScreenedCoulomb",
     "MagneticImpurities",
     "Potential",
+    "StrengthDistribution",
+    "BinaryAlloy",
     "DisorderMixture",
 ]
 
@@ -76,6 +89,28 @@ class Channel:
     label: str = field(default="")
 
 
+@dataclass
+class ThirdMoment:
+    r"""One term of the third moment of one impurity species.
+
+    The disorder average of three matrix elements of the same impurity is
+    :math:`\langle U_{ll'}U_{l'l''}U_{l''l}\rangle = \sum_t` ``prefactor_t / (2 pi)^2`` times
+    :math:`A_{ll'} B_{l'l''} C_{l''l}` with ``(A, B, C) = matrices`` of term ``t``, each
+    multiplied by the species' profile ``f(k - k')`` (``kind``/``parameter`` as in
+    :class:`Channel`), or, when ``function`` is set, the three matrices replaced by
+    ``function(q)`` itself.  ``prefactor = (2 pi)^2 n_imp c_t``: the weight of the
+    term, times ``(2 pi)^2`` of the skew rate (documentation: Theory, "Skew scattering").
+    Units: energy^3 x area^3 / area (2D) in ``prefactor * A B C``.
+    """
+
+    prefactor: float
+    matrices: tuple | None = None
+    kind: int = PROFILE_CONSTANT
+    parameter: float = 0.0
+    function: object = None
+    label: str = field(default="")
+
+
 class Disorder:
     """Base class: adding two disorders gives a :class:`DisorderMixture`."""
 
@@ -88,6 +123,18 @@ class Disorder:
 
     def channels(self, model):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def third_moments(self, model):
+        """The :class:`ThirdMoment` terms of this species (skew scattering).
+
+        A species defined outside boltzspin must state its own; there is no safe default.
+        """
+        raise DisorderError(
+            f"{self!r} does not state its third moment, which skew scattering needs; define "
+            "third_moments(model) returning a list of boltzspin.collisions.disorder.ThirdMoment "
+            "(an empty list for disorder with a symmetric strength distribution), or use "
+            "scattering='born'"
+        )
 
     @property
     def species(self):
@@ -187,6 +234,11 @@ class DeltaCorrelated(Disorder):
         m = self._matrix(model.n_bands)
         return [Channel(2 * np.pi * self.density, self.strength * m, label=repr(self))]
 
+    def third_moments(self, model):
+        """Identical impurities: ``n_imp (u0 M)(u0 M)(u0 M)``."""
+        m = self.strength * self._matrix(model.n_bands)
+        return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), label=repr(self))]
+
 
 class GaussianCorrelated(Disorder):
     r"""Scalar impurities with a Gaussian profile of range ``length``.
@@ -227,6 +279,12 @@ class GaussianCorrelated(Disorder):
         return [
             Channel(2 * np.pi * self.density, m, PROFILE_GAUSSIAN, self.length, label=repr(self))
         ]
+
+    def third_moments(self, model):
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        m = self.strength * np.eye(model.n_bands, dtype=complex)
+        return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), PROFILE_GAUSSIAN, self.length,
+                            label=repr(self))]
 
 
 class ScreenedCoulomb(Disorder):
@@ -304,6 +362,12 @@ class ScreenedCoulomb(Disorder):
             )
         ]
 
+    def third_moments(self, model):
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        m = self.strength * np.eye(model.n_bands, dtype=complex)
+        return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), PROFILE_SCREENED_COULOMB,
+                            self.screening, label=repr(self))]
+
 
 class MagneticImpurities(Disorder):
     r"""Randomly oriented magnetic impurities, short range.
@@ -311,9 +375,16 @@ class MagneticImpurities(Disorder):
     .. math:: U(\mathbf q) = J\,\mathbf S\cdot\boldsymbol\sigma,\qquad
               \langle S_a S_b\rangle = \tfrac{S^2}{3}\delta_{ab}
 
-    with ``J = exchange`` and ``S = spin``.  Averaged over orientations as
-    three uncorrelated channels ``U_a = J sigma_a`` of weight ``S^2/3``
-    (see the theory page on scattering).  ``sigma_a = 2 s_a`` uses the model's ``sx, sy, sz``.
+    with ``J = exchange`` and ``S = spin``, plus an optional scalar part
+    ``u0 = scalar`` on the same site, ``U = u0 + J S . sigma``.  Averaged over
+    orientations as three uncorrelated channels ``U_a = J sigma_a`` of weight
+    ``S^2/3`` and, for ``u0 != 0``, the scalar channel ``u0`` (the cross terms
+    ``u0 J <S_a>`` vanish; see the theory page on scattering).
+    ``sigma_a = 2 s_a`` uses the model's ``sx, sy, sz``.
+
+    Third moment (skew scattering): ``<S_a S_b S_c> = 0``, so a pure exchange
+    impurity has none; with a scalar part it is ``n_imp [u0^3 1 1 1 + u0 J^2 S^2/3
+    sum_a (sigma_a sigma_a 1 + sigma_a 1 sigma_a + 1 sigma_a sigma_a)]``.
 
     Parameters
     ----------
@@ -323,17 +394,21 @@ class MagneticImpurities(Disorder):
         Exchange coupling ``J`` (energy x area in 2D).
     spin : float
         Impurity spin ``S`` (dimensionless), positive.
+    scalar : float
+        Scalar potential ``u0`` of the same impurity (energy x area in 2D); default 0.
     """
 
-    def __init__(self, density, exchange, spin):
+    def __init__(self, density, exchange, spin, scalar=0.0):
         self.density = _positive("density", density)
         self.exchange = _finite("exchange", exchange)
         self.spin = _positive("spin", spin)
+        self.scalar = _finite("scalar", scalar)
 
     def __repr__(self):
+        extra = f", scalar={self.scalar!r}" if self.scalar else ""
         return (
             f"MagneticImpurities(density={self.density!r}, exchange={self.exchange!r}, "
-            f"spin={self.spin!r})"
+            f"spin={self.spin!r}{extra})"
         )
 
     def _pauli(self, model):
@@ -367,16 +442,35 @@ class MagneticImpurities(Disorder):
         pauli = PAULI if model is None else self._pauli(model)
         n = np.asarray(orientation, dtype=float)
         n = n / np.linalg.norm(n)
-        m = self.exchange * self.spin * sum(c * p for c, p in zip(n, pauli))
+        m = self.exchange * self.spin * sum(c * p for c, p in zip(n, pauli)) + self.scalar * np.eye(len(pauli[0]))
         q = np.asarray(q, dtype=float)
         return np.broadcast_to(m, q.shape[:-1] + m.shape)
 
     def channels(self, model):
         pref = 2 * np.pi * self.density * self.spin**2 / 3
-        return [
+        out = [
             Channel(pref, self.exchange * p, label=f"{self!r}[{a}]")
             for a, p in zip("xyz", self._pauli(model))
         ]
+        if self.scalar:
+            out.append(Channel(2 * np.pi * self.density, self.scalar * np.eye(model.n_bands, dtype=complex),
+                               label=f"{self!r}[scalar]"))
+        return out
+
+    def third_moments(self, model):
+        """Zero for a pure exchange impurity; scalar-exchange cross terms otherwise."""
+        if not self.scalar:
+            self._pauli(model)  # the model must still have spin operators
+            return []
+        one = self.scalar * np.eye(model.n_bands, dtype=complex)
+        pref = (2 * np.pi) ** 2 * self.density
+        out = [ThirdMoment(pref, (one, one, one), label=f"{self!r}[scalar^3]")]
+        cross = pref * self.spin**2 / 3  # <S_a S_b> = S^2/3 delta_ab; u0 and J are in the matrices
+        for a, p in zip("xyz", self._pauli(model)):
+            j = self.exchange * p
+            for order in ((j, j, one), (j, one, j), (one, j, j)):
+                out.append(ThirdMoment(cross, order, label=f"{self!r}[scalar J_{a}^2]"))
+        return out
 
 
 class Potential(Disorder):
@@ -473,6 +567,107 @@ class Potential(Disorder):
             )
         ]
 
+    def third_moments(self, model):
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        self.channels(model)  # validates U
+        return [ThirdMoment((2 * np.pi) ** 2 * self.density, function=self.U, label=repr(self))]
+
+
+class StrengthDistribution(Disorder):
+    r"""Short-range impurities whose strength is random: ``U = u M`` with ``u`` drawn per impurity.
+
+    .. math:: \langle u^2\rangle = \text{second\_moment},\qquad
+              \langle u^3\rangle = \text{third\_moment}
+
+    First-Born rates see only ``n_imp <u^2>`` (as :class:`DeltaCorrelated` with
+    ``strength = sqrt(<u^2>)``); skew scattering sees ``n_imp <u^3>``.  A symmetric
+    distribution (a symmetric binary alloy, :class:`BinaryAlloy`, or the Gaussian
+    white-noise limit) has ``<u^3> = 0`` and so no third-order skew scattering.
+
+    Parameters
+    ----------
+    density : float
+        Impurity density ``n_imp`` (per area in 2D), positive.
+    second_moment : float
+        ``<u^2>`` (energy^2 x area^2 in 2D), positive: the variance of a zero-mean
+        distribution, or mean^2 + variance.
+    third_moment : float
+        ``<u^3>`` (energy^3 x area^3), default 0.
+    matrix : (n, n) array, optional
+        Hermitian matrix ``M``; identity by default.
+    """
+
+    def __init__(self, density, second_moment, third_moment=0.0, matrix=None):
+        self.density = _positive("density", density)
+        if not isinstance(second_moment, numbers.Real) or not np.isfinite(second_moment) or second_moment <= 0:
+            raise DisorderError(
+                f"second_moment={second_moment!r} must be a positive finite number: <u^2> > 0 for any "
+                "distribution of strengths that is not identically zero (a negative variance is impossible)"
+            )
+        self.second_moment = float(second_moment)
+        self.third_moment = _finite("third_moment", third_moment)
+        if self.third_moment ** 2 > 1e12 * self.second_moment ** 3:
+            raise DisorderError(
+                f"third_moment={third_moment!r} is implausibly large for second_moment={second_moment!r} "
+                "(|<u^3>| > 1e6 <u^2>^(3/2)); check the units of both"
+            )
+        self.matrix = None if matrix is None else _as_matrix("StrengthDistribution.matrix", matrix)
+
+    def __repr__(self):
+        m = "" if self.matrix is None else f", matrix={self.matrix.tolist()!r}"
+        return (f"{type(self).__name__}(density={self.density!r}, second_moment={self.second_moment!r}, "
+                f"third_moment={self.third_moment!r}{m})")
+
+    def _matrix(self, n):
+        if self.matrix is None:
+            return np.eye(n, dtype=complex)
+        return _check_matrix(f"{type(self).__name__}.matrix", self.matrix, n)
+
+    def U(self, q, strength, n=2):
+        """``strength * matrix`` for one impurity of the given ``strength``, broadcast over ``q``."""
+        q = np.asarray(q, dtype=float)
+        m = self._matrix(n if self.matrix is None else self.matrix.shape[0])
+        return strength * np.broadcast_to(m, q.shape[:-1] + m.shape)
+
+    def channels(self, model):
+        m = np.sqrt(self.second_moment) * self._matrix(model.n_bands)
+        return [Channel(2 * np.pi * self.density, m, label=repr(self))]
+
+    def third_moments(self, model):
+        """``n_imp <u^3> M M M``; none when ``<u^3> = 0``."""
+        m = self._matrix(model.n_bands)
+        if not self.third_moment:
+            return []
+        return [ThirdMoment((2 * np.pi) ** 2 * self.density * self.third_moment, (m, m, m), label=repr(self))]
+
+
+class BinaryAlloy(StrengthDistribution):
+    r"""A symmetric binary alloy: impurity strengths ``+u`` and ``-u`` with equal probability.
+
+    ``<u^2> = u^2``, ``<u^3> = 0``: the first-Born rates of :class:`DeltaCorrelated`
+    with ``strength = u``, and no third-order skew scattering.
+
+    Parameters
+    ----------
+    density : float
+        Density of impurity sites (both kinds), positive.
+    strength : float
+        ``u`` (energy x area in 2D), nonzero.
+    matrix : (n, n) array, optional
+        Hermitian matrix ``M``; identity by default.
+    """
+
+    def __init__(self, density, strength, matrix=None):
+        strength = _finite("strength", strength)
+        if strength == 0:
+            raise DisorderError("strength=0 gives no disorder; give a nonzero u")
+        self.strength = strength
+        super().__init__(density, strength**2, 0.0, matrix)
+
+    def __repr__(self):
+        m = "" if self.matrix is None else f", matrix={self.matrix.tolist()!r}"
+        return f"BinaryAlloy(density={self.density!r}, strength={self.strength!r}{m})"
+
 
 class DisorderMixture(Disorder):
     """Several independent impurity species; their rates add."""
@@ -495,3 +690,7 @@ class DisorderMixture(Disorder):
 
     def channels(self, model):
         return [c for s in self._species for c in s.channels(model)]
+
+    def third_moments(self, model):
+        """The species' terms: different species are uncorrelated (no mixed third moments)."""
+        return [t for s in self._species for t in s.third_moments(model)]

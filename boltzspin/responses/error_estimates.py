@@ -38,7 +38,7 @@ __all__ = ["roundoff", "discretization", "window_error", "check_roundoff"]
 EPS = np.finfo(float).eps
 
 
-def roundoff(scat, sol, fs, s_matrix, dim):
+def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None):
     """Round-off estimates ``{contribution: (D, D)}`` of the Fermi-surface sums, and the
     sums of the terms' natural magnitudes they are proportional to.
 
@@ -58,6 +58,8 @@ def roundoff(scat, sol, fs, s_matrix, dim):
         The observable ``s``.
     dim : int
         Spatial dimension D.
+    skew_sol : BoltzmannSolution, optional
+        The skew correction ``phi_sk`` of the distribution (``skew_scattering`` entry).
 
     Returns
     -------
@@ -68,7 +70,9 @@ def roundoff(scat, sol, fs, s_matrix, dim):
     # factor errors of size eps |scale| at each point add like a random walk:
     # eps |scale| sqrt(sum_p t_p^2) ~ eps sum_p |t_p| / sqrt(N); 4 n_bands of them, twice the
     # machine epsilon for the sums, and the Boltzmann solve's relative residual
-    factor = EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + float(np.max(sol.residual))
+    residual = float(np.max(sol.residual)) if skew_sol is None else float(max(np.max(sol.residual),
+                                                                              np.max(skew_sol.residual)))
+    factor = EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + residual
     s_norm = float(np.abs(np.linalg.eigvalsh(s_matrix)).max())
     w = fs.weight
     phi, phi_a = np.abs(sol.phi[:, :dim]), np.abs(sol.phi[:, dim:])
@@ -90,6 +94,11 @@ def roundoff(scat, sol, fs, s_matrix, dim):
         "dipole_change": np.einsum("p,pj,pi->ij", w, phi, dc_scale),
         "anomalous_distribution": np.einsum("p,pj,pi->ij", w * s_scale, phi_a, v),
     }
+    if skew_sol is not None:
+        phi_sk = np.abs(skew_sol.phi)
+        out["skew_scattering"] = np.einsum("p,pj,pi->ij", w * s_scale, phi_sk, v)
+        out["dipole_change"] = out["dipole_change"] + np.einsum("p,pj,pi->ij", w, phi_sk, dc_scale) \
+            + np.einsum("pi,pj->ij", w[:, None] * d, np.abs(skew_sol.weighted_source) / w[:, None])
     return {k: factor * x for k, x in out.items()}, {k: x for k, x in out.items()}
 
 

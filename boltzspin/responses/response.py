@@ -44,10 +44,11 @@ from ..geometry.fermi import RADIAL_SAMPLES, fermi_sea_integral, fermi_surface, 
 from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observable
 from ..models.tight_binding import TightBinding
 from ..collisions.scattering import METHODS, SPARSE_TOL, check_disorder, scattering
+from ..collisions.skew import skew_scattering
 from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, roundoff, window_error
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
-           "CONTRIBUTIONS", "UNITS"]
+           "check_scattering", "CONTRIBUTIONS", "SKEW_CONTRIBUTIONS", "UNITS"]
 
 #: Names of the contributions to the conserved current, in the order of the
 #: ``contribution`` coordinate of ``sigma`` and ``alpha``; ``"total"`` is their sum.
@@ -60,6 +61,53 @@ CONTRIBUTIONS = (
     "anomalous_distribution",
     "total",
 )
+
+#: Contributions beyond first Born, added before ``"total"`` when ``scattering`` asks for them
+#: (documentation: Theory, "Skew scattering").
+SKEW_CONTRIBUTIONS = ("skew_scattering", "intrinsic_skew", "pair_skew")
+#: The mechanisms this version computes.
+IMPLEMENTED_SKEW = ("skew_scattering",)
+
+
+def check_scattering(scattering):
+    """The beyond-Born mechanisms named by ``scattering``, as a tuple (empty for ``"born"``).
+
+    ``"born"``: first Born only.  A sequence of names from :data:`SKEW_CONTRIBUTIONS`
+    selects mechanisms.  ``"skew"`` asks for all three; intrinsic and pair skew
+    scattering are not computed by this version, so it is refused rather than
+    returning a total that silently lacks terms of the order of the side jump.
+    """
+    missing = [m for m in SKEW_CONTRIBUTIONS if m not in IMPLEMENTED_SKEW]
+    remedy = (f"use scattering={IMPLEMENTED_SKEW!r} for the third-order skew scattering alone (its total then "
+              f"lacks {' and '.join(missing)}, which are of the order of the side jump), or scattering='born'")
+    if isinstance(scattering, str):
+        if scattering == "born":
+            return ()
+        if scattering == "skew":
+            raise ModelError(f"scattering='skew' includes {' and '.join(missing)}, which this version of "
+                             f"boltzspin does not compute; {remedy}")
+        raise ModelError(f"scattering={scattering!r} is not 'born', 'skew' or a sequence of mechanisms from "
+                         f"{SKEW_CONTRIBUTIONS}; {remedy}")
+    try:
+        names = tuple(scattering)
+    except TypeError:
+        raise ModelError(f"scattering={scattering!r} is not 'born', 'skew' or a sequence of mechanisms; "
+                         f"{remedy}") from None
+    for name in names:
+        if name not in SKEW_CONTRIBUTIONS:
+            raise ModelError(f"scattering mechanism {name!r} is not one of {SKEW_CONTRIBUTIONS}; {remedy}")
+        if name not in IMPLEMENTED_SKEW:
+            raise ModelError(f"scattering mechanism {name!r} is not computed by this version of boltzspin; "
+                             f"{remedy}")
+    if len(set(names)) != len(names):
+        raise ModelError(f"scattering={scattering!r} names a mechanism twice")
+    return tuple(m for m in SKEW_CONTRIBUTIONS if m in names)
+
+
+def contribution_names(mechanisms=()):
+    """The ``contribution`` coordinate: :data:`CONTRIBUTIONS` with ``mechanisms`` before ``"total"``."""
+    return CONTRIBUTIONS[:-1] + tuple(mechanisms) + ("total",)
+
 
 #: Step of the Fermi-window quadrature (:func:`fermi_window`).
 ENERGY_STEP = 0.25
@@ -419,7 +467,7 @@ def fermi_window(mu, temperature, step=ENERGY_STEP):
 def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *, temperature=0.0,
               energy_step=ENERGY_STEP, origin=(0.0, 0.0), k_max=None, method="auto", sparse_tol=SPARSE_TOL,
               solver_tol=RESIDUAL_TOL, gauge_seed=None, sea_order=16, radial_samples=RADIAL_SAMPLES,
-              progress=False):
+              scattering="born", progress=False):
     r"""Every contribution to the conserved s-current driven by E, grad mu and grad T.
 
     Solves the linearized first-Born Boltzmann equation of ``model`` with
@@ -481,6 +529,13 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         Gauss-Legendre order of the radial panels of the ray Fermi-sea rule.
     radial_samples : int
         Radial samples per ray used to bracket Fermi crossings (at least 16).
+    scattering : "born" or sequence of str
+        ``"born"`` (default): first-Born rates, the contributions of
+        :data:`CONTRIBUTIONS`.  ``("skew_scattering",)``: also the third-order
+        skew scattering from the disorder's third moment, a contribution
+        ``skew_scattering`` (``~ n_imp <u^3> / (n_imp <u^2>)^2``) included in ``total``.
+        ``"skew"`` (all of :data:`SKEW_CONTRIBUTIONS`) is refused: intrinsic and
+        pair skew scattering are not computed yet.
     progress : bool
         Draw a tqdm progress bar on stderr: one step per Fermi-window energy at
         ``T > 0``, one per stage (Fermi surface and sea, collision operator,
@@ -573,6 +628,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     True
     """
     mu, charge, n_points = _check_inputs(mu, charge, n_points, disorder)
+    check_scattering(scattering)
     temperature = _scalar(temperature)
     check_temperature(temperature)
     temperature = float(temperature)
@@ -585,7 +641,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     q = charge
     if temperature == 0:
         ds = transport_zero_temperature(model, mu, disorder, observable, charge, n_points, progress=progress,
-                                        **options)
+                                        scattering=scattering, **options)
         ds["alpha"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ATTRS)
         ds["alpha_error"] = xr.zeros_like(ds.sigma).assign_attrs(ALPHA_ERROR_ATTRS)
         return ds
@@ -596,7 +652,7 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
             as stages:
         for e in energies:
             parts.append(transport_zero_temperature(model, float(e), disorder, observable, charge, n_points,
-                                                    **options))
+                                                    scattering=scattering, **options))
             stages.done(f"energy {float(e):.6g}")
     w = xr.DataArray(weights, dims="energy")
     stack = xr.concat(parts, dim="energy")
@@ -638,19 +694,20 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     return ds
 
 
-def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol, solver_tol):
+def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol, solver_tol, mechanisms=()):
     """The Fermi-surface contributions on one discretized surface.
 
     Returns ``(parts, roundoff, magnitude, diagnostics)``: ``{contribution: (D, D)}``
-    for every contribution but ``intrinsic_berry``, their round-off estimates and the
-    sums of the terms' magnitudes (:func:`boltzspin.responses.error_estimates.roundoff`),
-    and the solver diagnostics.
+    for every contribution but ``intrinsic_berry`` (and ``total``), their round-off
+    estimates and the sums of the terms' magnitudes
+    (:func:`boltzspin.responses.error_estimates.roundoff`), and the solver diagnostics.
     """
     dim = model.dim
     zero = np.zeros((dim, dim))
-    names = CONTRIBUTIONS[1:-1]
+    names = contribution_names(mechanisms)[1:-1]
     parts, rounding, magnitude = dict.fromkeys(names, zero), dict.fromkeys(names, zero), dict.fromkeys(names, zero)
-    diag = dict(residual=0.0, iterations=0, n_sets=0, asym=0.0, bound=0.0, methods=[], projection=0.0)
+    diag = dict(residual=0.0, iterations=0, n_sets=0, asym=0.0, bound=0.0, methods=[], projection=0.0,
+                skew_methods=[], skew_projection=0.0)
     if not fs.n_points:
         return parts, rounding, magnitude, diag
     scat = scattering(fs, disorder, model, s_matrix, method=method, sparse_tol=sparse_tol)
@@ -664,18 +721,34 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
     parts["intrinsic_dipole"] = np.einsum("pi,pj->ij", scat.s_dipole, sol.weighted_source[:, :dim])
     parts["boltzmann"] = np.einsum("p,pj,pi->ij", w * s, phi, v)
     parts["side_jump"] = np.einsum("p,pj,pi->ij", w, phi, scat.side_jump_velocity_s)
-    parts["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, scat.dipole_change_velocity())
+    dipole_velocity = scat.dipole_change_velocity()
+    parts["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, dipole_velocity)
     parts["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, phi_a, v)
-    diag.update(residual=float(sol.residual.max()), iterations=int(sol.iterations),
+    skew_sol = None
+    if "skew_scattering" in mechanisms:
+        # phi = phi0 + phi_sk with K phi_sk = S[phi0] (the in-scattering of the antisymmetric
+        # rate): first order in W^a, the weak-disorder expansion (theory page "Skew scattering")
+        skew = skew_scattering(fs, disorder, model, method="lowrank" if method == "lowrank" else "auto")
+        source = skew.matvec(phi)
+        skew_sol = solve_boltzmann(scat, source, fs.sheet, tol=solver_tol)
+        phi_sk = skew_sol.phi
+        parts["skew_scattering"] = np.einsum("p,pj,pi->ij", w * s, phi_sk, v)
+        # the dipole change with the same (full) rates: phi_sk with K, phi0 with W^a; the two
+        # cancel, which keeps J_dp = -J_d exact (theory page "The conserved current")
+        parts["dipole_change"] = parts["dipole_change"] + np.einsum("p,pj,pi->ij", w, phi_sk, dipole_velocity) \
+            + np.einsum("pi,pj->ij", w[:, None] * scat.s_dipole, source)
+        diag.update(skew_methods=skew.methods, skew_projection=float(skew_sol.source_projection.max()))
+    diag.update(residual=float(max(sol.residual.max(), 0.0 if skew_sol is None else skew_sol.residual.max())),
+                iterations=int(sol.iterations + (0 if skew_sol is None else skew_sol.iterations)),
                 projection=float(sol.source_projection[:dim].max()), n_sets=sol.n_sets,
                 asym=scat.kernel_asymmetry, bound=scat.error_bound, methods=scat.methods)
-    return (parts, *roundoff(scat, sol, fs, s_matrix, dim), diag)
+    return (parts, *roundoff(scat, sol, fs, s_matrix, dim, skew_sol), diag)
 
 
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
                                origin=(0.0, 0.0), k_max=None, gauge_seed=None, solver_tol=RESIDUAL_TOL,
                                sea_order=16, method="auto", sparse_tol=SPARSE_TOL,
-                               radial_samples=RADIAL_SAMPLES, progress=False):
+                               radial_samples=RADIAL_SAMPLES, scattering="born", progress=False):
     """Conserved s-current response to a uniform electric field at T = 0 (2D or 3D model).
 
     The T = 0 kernel of :func:`transport`; use :func:`transport` (exported as
@@ -687,6 +760,8 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
         The system, the transported quantity and the resolution.
     origin, k_max, gauge_seed, solver_tol, sea_order, method, sparse_tol, radial_samples : see :func:`transport`
         Numerical options.
+    scattering : "born" or sequence of str
+        Mechanisms beyond first Born (see :func:`transport`).
     progress : bool
         A tqdm bar of the stages on stderr (see :func:`transport`).
 
@@ -705,13 +780,16 @@ def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0
                 bar(3, "transport", "stage", progress)) as stages:
         return _zero_temperature(model, mu, disorder, observable, charge, n_points, origin=origin, k_max=k_max,
                                  gauge_seed=gauge_seed, solver_tol=solver_tol, sea_order=sea_order, method=method,
-                                 sparse_tol=sparse_tol, radial_samples=radial_samples, stages=stages)
+                                 sparse_tol=sparse_tol, radial_samples=radial_samples, scattering=scattering,
+                                 stages=stages)
 
 
 def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, origin, k_max, gauge_seed, solver_tol,
-                      sea_order, method, sparse_tol, radial_samples, stages):
+                      sea_order, method, sparse_tol, radial_samples, scattering, stages):
     """:func:`transport_zero_temperature`, reporting its stages to ``stages`` (a :class:`Stages`)."""
     mu, charge, n_points = _check_inputs(mu, charge, n_points, disorder)
+    mechanisms = check_scattering(scattering)
+    contributions = contribution_names(mechanisms)
     options = _check_options(model, origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order,
                              radial_samples)
     origin, k_max, solver_tol, gauge_seed = options["origin"], options["k_max"], options["solver_tol"], \
@@ -723,6 +801,8 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
     s_matrix, s_label = resolve_observable(model, observable, q)
     dim = model.dim
     check_disorder(model, disorder, s_matrix)
+    if mechanisms:
+        disorder.third_moments(model)  # a species that cannot state its third moment fails before any work
     estimate = resources.check(resources.estimate_geometry(model, n_points, radial_samples, sea_order))
     LOGGER.debug("transport at mu=%g, T=0: %r, n_points=%d (estimated %.3g GiB, %.3g s)", mu, model, n_points,
                 estimate.bytes / resources.GIB, estimate.seconds)
@@ -732,11 +812,11 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
     _check_fermi_velocity(fs, mu)
     if fs.n_points:
         estimate = _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points) + estimate
-    options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol)
+    options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol, mechanisms=mechanisms)
     parts, rounding, magnitude, diag = _surface_contributions(fs, disorder, model, s_matrix, q, **options)
     stages.done("collision operator and Boltzmann solve",
                 f"{','.join(diag['methods']) or 'none'}, {diag['iterations']} CG iterations")
-    names = CONTRIBUTIONS[:-1]
+    names = contributions[:-1]
     surface = np.stack([parts[c] for c in names[1:]])
     if fs_half is None and "fermi_surface_error_estimate" in geometry_info:
         # k-grid whose coarser grids miss a small pocket: the relative error of the measure
@@ -757,7 +837,7 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                                      + EPS * np.abs(values[:-1]).sum(axis=0)[None]])
     discretization_parts = np.concatenate([abs(q) * sea_error[0][None], surface_error])
     discretization_parts = np.concatenate([discretization_parts, discretization_parts.sum(axis=0)[None]])
-    check_roundoff(values, roundoff_parts, CONTRIBUTIONS,
+    check_roundoff(values, roundoff_parts, contributions,
                    abs(q) * float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi), mu)
     errors = discretization_parts + roundoff_parts
     conventional = -q * sea_value[1]
@@ -784,7 +864,7 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                                         {"long_name": "error estimate of density_of_states (n_points vs n_points/2)",
                                          "units": "1/(energy*length^D)"}),
         },
-        coords={"contribution": list(CONTRIBUTIONS), "i": axes, "j": axes},
+        coords={"contribution": list(contributions), "i": axes, "j": axes},
     )
     ds.attrs.update(
         units=UNITS,
@@ -807,6 +887,14 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
         solver_iterations=diag["iterations"],
         n_coupled_sets=diag["n_sets"],
         kernel_asymmetry=diag["asym"],
+        scattering="born" if not mechanisms else "born+" + "+".join(mechanisms),
+        **({"skew_operator": ",".join(diag["skew_methods"]) or "none (no third moment)",
+            "skew_source_projection": diag["skew_projection"],
+            "skew_expansion": (
+                "first order in the antisymmetric rate W^a: phi = phi0 + phi_sk, K phi_sk = W^a phi0; kept: "
+                "skew_scattering ~ 1/n_imp and the full-rate dipole change (cancels exactly); dropped: "
+                "side jump, anomalous distribution and Boltzmann terms of phi_sk x (w dr) and (W^a)^2, "
+                "O(n_imp^0 u) relative to the side jump's O(n_imp^0 u^0)")} if mechanisms else {}),
         **geometry_info,
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
         max_fermi_surface_parts_error=float(discretization_parts[1:-1].max(initial=0.0)),
