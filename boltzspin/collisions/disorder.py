@@ -128,6 +128,16 @@ class Disorder:
         """The :class:`ThirdMoment` terms of this species (skew scattering).
 
         A species defined outside boltzspin must state its own; there is no safe default.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
         """
         raise DisorderError(
             f"{self!r} does not state its third moment, which skew scattering needs; define "
@@ -235,7 +245,18 @@ class DeltaCorrelated(Disorder):
         return [Channel(2 * np.pi * self.density, self.strength * m, label=repr(self))]
 
     def third_moments(self, model):
-        """Identical impurities: ``n_imp (u0 M)(u0 M)(u0 M)``."""
+        """Identical impurities: ``n_imp (u0 M)(u0 M)(u0 M)``.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         m = self.strength * self._matrix(model.n_bands)
         return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), label=repr(self))]
 
@@ -281,7 +302,18 @@ class GaussianCorrelated(Disorder):
         ]
 
     def third_moments(self, model):
-        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         m = self.strength * np.eye(model.n_bands, dtype=complex)
         return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), PROFILE_GAUSSIAN, self.length,
                             label=repr(self))]
@@ -363,7 +395,18 @@ class ScreenedCoulomb(Disorder):
         ]
 
     def third_moments(self, model):
-        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         m = self.strength * np.eye(model.n_bands, dtype=complex)
         return [ThirdMoment((2 * np.pi) ** 2 * self.density, (m, m, m), PROFILE_SCREENED_COULOMB,
                             self.screening, label=repr(self))]
@@ -458,7 +501,18 @@ class MagneticImpurities(Disorder):
         return out
 
     def third_moments(self, model):
-        """Zero for a pure exchange impurity; scalar-exchange cross terms otherwise."""
+        """Zero for a pure exchange impurity; scalar-exchange cross terms otherwise.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         if not self.scalar:
             self._pauli(model)  # the model must still have spin operators
             return []
@@ -568,7 +622,18 @@ class Potential(Disorder):
         ]
 
     def third_moments(self, model):
-        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``."""
+        """Identical impurities: ``n_imp U(q1) U(q2) U(q3)``.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         self.channels(model)  # validates U
         return [ThirdMoment((2 * np.pi) ** 2 * self.density, function=self.U, label=repr(self))]
 
@@ -634,7 +699,18 @@ class StrengthDistribution(Disorder):
         return [Channel(2 * np.pi * self.density, m, label=repr(self))]
 
     def third_moments(self, model):
-        """``n_imp <u^3> M M M``; none when ``<u^3> = 0``."""
+        """``n_imp <u^3> M M M``; none when ``<u^3> = 0``.
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         m = self._matrix(model.n_bands)
         if not self.third_moment:
             return []
@@ -692,5 +768,16 @@ class DisorderMixture(Disorder):
         return [c for s in self._species for c in s.channels(model)]
 
     def third_moments(self, model):
-        """The species' terms: different species are uncorrelated (no mixed third moments)."""
+        """The species' terms: different species are uncorrelated (no mixed third moments).
+
+        Parameters
+        ----------
+        model : Model
+            The band model (orbital count and spin operators).
+
+        Returns
+        -------
+        list of ThirdMoment
+            The terms ``prefactor * A B C`` of the averaged third moment; empty when it vanishes.
+        """
         return [t for s in self._species for t in s.third_moments(model)]

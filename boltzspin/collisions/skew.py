@@ -122,10 +122,17 @@ class SkewOperator:
     ----------
     weight : (N,) Fermi-surface weights ``w_p``.
     methods : the form (``"lowrank"`` or ``"dense"``) of each :class:`ThirdMoment` term.
+    scale : ``sum_t |prefactor_t| max|V^A| max|V^B| max|V^C|``, the bound on ``|W^a|`` that
+        sets the round-off of :meth:`matvec` (:meth:`source_bound`).
     """
 
-    def __init__(self, weight, parts, methods):
-        self.weight, self.parts, self.methods = weight, parts, methods
+    def __init__(self, weight, parts, methods, scale=0.0):
+        self.weight, self.parts, self.methods, self.scale = weight, parts, methods, scale
+
+    def source_bound(self, x):
+        """``scale * sum_p w_p * sum_p' w_p' |x_p'|`` per column: bounds ``|S_p[x]|`` and sets its round-off."""
+        x2 = np.abs(np.asarray(x, dtype=float).reshape(len(self.weight), -1))
+        return self.scale * self.weight.sum() * (self.weight @ x2)
 
     @property
     def shape(self):
@@ -145,12 +152,26 @@ class SkewOperator:
 
 
 def estimate(n_fermi, n_bands, n_dense):
-    """Resource estimate of the dense skew terms (``n_dense`` of them) on ``n_fermi`` points."""
+    """Resource estimate of ``n_dense`` dense (q-dependent) skew terms on ``n_fermi`` points.
+
+    Memory: the momentum transfers and ``U(q)`` of every pair (``8 D N^2 + 16 n^2 N^2`` bytes),
+    three complex pair matrices, the product and the summed real ``W^a`` (``88 N^2``); time: one
+    complex ``N x N`` matrix product per term.
+    """
     n = float(n_fermi)
+    pairs = n * n if n_dense else 0.0
     return resources.Estimate(
-        "skew scattering", 16 * 5 * n * n * (n_dense > 0) + 8 * n * n * (n_dense > 0),
+        "skew scattering", pairs * (88 + 24 + 16 * n_bands * n_bands),
         n_dense * (n**3 * 8e-10 + n * n * n_bands * n_bands * 2e-9),
-        f"{n_fermi} Fermi points, {n_dense} q-dependent third-moment term(s) (dense, O(N^3))")
+        f"{n_fermi:.4g} Fermi points, {n_dense} q-dependent third-moment term(s) (dense, O(N^3) time, "
+        "O(N^2) memory)")
+
+
+def dense_terms(disorder, model, method="auto"):
+    """Number of third-moment terms of ``disorder`` that need the dense O(N^3) form."""
+    if method == "dense":
+        return len(disorder.third_moments(model))
+    return sum(1 for t in disorder.third_moments(model) if t.function is not None or t.kind != PROFILE_CONSTANT)
 
 
 def skew_scattering(fs, disorder, model, method="auto"):
@@ -191,15 +212,17 @@ def skew_scattering(fs, disorder, model, method="auto"):
         )
     kinds = ["lowrank" if c and method != "dense" else "dense" for c in constant]
     resources.check(estimate(len(w), model.n_bands, kinds.count("dense")))
-    parts, dense = [], None
+    parts, dense, scale = [], None, 0.0
     for term, kind in zip(terms, kinds):
         if kind == "lowrank":
             a, b, c = (np.asarray(m, dtype=complex) for m in term.matrices)
             parts.append(_LowRankSkew(term.prefactor, a, b, c, u, w))
+            scale += abs(term.prefactor) * np.prod([np.linalg.norm(m, 2) for m in (a, b, c)])
             continue
         va, vb, vc = _pair_matrices(term, k, u)
         wa = term.prefactor * (va.T * (vb @ (w[:, None] * vc))).imag
         dense = wa if dense is None else dense + wa
+        scale += abs(term.prefactor) * np.prod([np.abs(m).max() for m in (va, vb, vc)])
     if dense is not None:
         parts.append(_DenseSkew(dense, w))
-    return SkewOperator(w, parts, kinds)
+    return SkewOperator(w, parts, kinds, float(scale))

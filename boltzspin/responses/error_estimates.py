@@ -38,7 +38,7 @@ __all__ = ["roundoff", "discretization", "window_error", "check_roundoff"]
 EPS = np.finfo(float).eps
 
 
-def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None):
+def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     """Round-off estimates ``{contribution: (D, D)}`` of the Fermi-surface sums, and the
     sums of the terms' natural magnitudes they are proportional to.
 
@@ -60,6 +60,8 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None):
         Spatial dimension D.
     skew_sol : BoltzmannSolution, optional
         The skew correction ``phi_sk`` of the distribution (``skew_scattering`` entry).
+    skew_bound : (m,) array, optional
+        :meth:`~boltzspin.collisions.skew.SkewOperator.source_bound` of the skew source.
 
     Returns
     -------
@@ -94,12 +96,21 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None):
         "dipole_change": np.einsum("p,pj,pi->ij", w, phi, dc_scale),
         "anomalous_distribution": np.einsum("p,pj,pi->ij", w * s_scale, phi_a, v),
     }
+    rounding = {k: factor * x for k, x in out.items()}
     if skew_sol is not None:
+        # phi_sk solves K phi_sk = S[phi]: the source carries round-off eps x its bound
+        # (SkewOperator.source_bound), which can exceed |S| by cancellation; relative to |phi_sk|
+        # that is eps * bound / max|S| per column (documentation: Theory, "Numerics")
         phi_sk = np.abs(skew_sol.phi)
+        source = np.abs(skew_sol.weighted_source) / w[:, None]
+        cancellation = skew_bound / np.maximum(source.max(axis=0), 1e-300)
+        skew_factor = factor + 8 * EPS * cancellation[None, :]
         out["skew_scattering"] = np.einsum("p,pj,pi->ij", w * s_scale, phi_sk, v)
-        out["dipole_change"] = out["dipole_change"] + np.einsum("p,pj,pi->ij", w, phi_sk, dc_scale) \
-            + np.einsum("pi,pj->ij", w[:, None] * d, np.abs(skew_sol.weighted_source) / w[:, None])
-    return {k: factor * x for k, x in out.items()}, {k: x for k, x in out.items()}
+        rounding["skew_scattering"] = skew_factor * out["skew_scattering"]
+        extra = np.einsum("p,pj,pi->ij", w, phi_sk, dc_scale) + np.einsum("pi,pj->ij", w[:, None] * d, source)
+        out["dipole_change"] = out["dipole_change"] + extra
+        rounding["dipole_change"] = rounding["dipole_change"] + skew_factor * extra
+    return rounding, out
 
 
 #: Safety factor on the Richardson estimate of second-order k-grid sums.

@@ -243,9 +243,13 @@ def _check_resources_window(model, n_points, temperature, energy_step, options):
     return resources.check(est)
 
 
-def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points):
-    """Refuse a collision operator or Boltzmann solve that would exceed the budget (exact N, operator kinds)."""
+def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points, mechanisms=()):
+    """Refuse a collision operator or Boltzmann solve that would exceed the budget (exact N, operator kinds).
+
+    With ``skew_scattering`` the dense (q-dependent) third-moment terms count too.
+    """
     from ..collisions.scattering import _choose, _kept_fraction, _sparse_cutoff
+    from ..collisions.skew import dense_terms, estimate as skew_estimate
 
     channels = disorder.channels(model)
     kinds = [_choose(method, ch, fs.k, sparse_tol) for ch in channels]
@@ -254,8 +258,12 @@ def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_point
     n, dim, n_fermi = model.n_bands, model.dim, fs.n_points
     power = dim - 1 if uses_grid(model) else 1  # Fermi points per sheet grow as n_points^(D-1) on grids
 
+    n_dense_skew = dense_terms(disorder, model, method) if "skew_scattering" in mechanisms else 0
+
     def build(v, kinds=kinds):
-        return resources.estimate_collisions(n_fermi * (v / n_points) ** power, n, dim, kinds, kept)
+        n_v = n_fermi * (v / n_points) ** power
+        est = resources.estimate_collisions(n_v, n, dim, kinds, kept)
+        return est + skew_estimate(n_v, n, n_dense_skew) if n_dense_skew else est
 
     est = build(n_points)
     est.remedies.append(resources.integer_remedy("n_points", n_points, build))
@@ -724,11 +732,11 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
     dipole_velocity = scat.dipole_change_velocity()
     parts["dipole_change"] = np.einsum("p,pj,pi->ij", w, phi, dipole_velocity)
     parts["anomalous_distribution"] = np.einsum("p,pj,pi->ij", w * s, phi_a, v)
-    skew_sol = None
+    skew_sol = skew_bound = None
     if "skew_scattering" in mechanisms:
         # phi = phi0 + phi_sk with K phi_sk = S[phi0] (the in-scattering of the antisymmetric
         # rate): first order in W^a, the weak-disorder expansion (theory page "Skew scattering")
-        skew = skew_scattering(fs, disorder, model, method="lowrank" if method == "lowrank" else "auto")
+        skew = skew_scattering(fs, disorder, model, method=method if method in ("lowrank", "dense") else "auto")
         source = skew.matvec(phi)
         skew_sol = solve_boltzmann(scat, source, fs.sheet, tol=solver_tol)
         phi_sk = skew_sol.phi
@@ -737,12 +745,13 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
         # cancel, which keeps J_dp = -J_d exact (theory page "The conserved current")
         parts["dipole_change"] = parts["dipole_change"] + np.einsum("p,pj,pi->ij", w, phi_sk, dipole_velocity) \
             + np.einsum("pi,pj->ij", w[:, None] * scat.s_dipole, source)
+        skew_bound = skew.source_bound(phi)
         diag.update(skew_methods=skew.methods, skew_projection=float(skew_sol.source_projection.max()))
     diag.update(residual=float(max(sol.residual.max(), 0.0 if skew_sol is None else skew_sol.residual.max())),
                 iterations=int(sol.iterations + (0 if skew_sol is None else skew_sol.iterations)),
                 projection=float(sol.source_projection[:dim].max()), n_sets=sol.n_sets,
                 asym=scat.kernel_asymmetry, bound=scat.error_bound, methods=scat.methods)
-    return (parts, *roundoff(scat, sol, fs, s_matrix, dim, skew_sol), diag)
+    return (parts, *roundoff(scat, sol, fs, s_matrix, dim, skew_sol, skew_bound), diag)
 
 
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
@@ -811,7 +820,8 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
     stages.done("Fermi surface and Fermi sea", f"{fs.n_points} Fermi points, {fs.n_sheets} sheets")
     _check_fermi_velocity(fs, mu)
     if fs.n_points:
-        estimate = _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points) + estimate
+        estimate = _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points,
+                                               mechanisms) + estimate
     options = dict(method=method, sparse_tol=sparse_tol, solver_tol=solver_tol, mechanisms=mechanisms)
     parts, rounding, magnitude, diag = _surface_contributions(fs, disorder, model, s_matrix, q, **options)
     stages.done("collision operator and Boltzmann solve",
