@@ -69,11 +69,14 @@ DEGENERACY_RTOL = 1e-8
 class IntrinsicSkewOperator:
     """The fourth-order antisymmetric rate ``W[p', p]`` (final, initial) on one Fermi surface.
 
-    Attributes
+    Parameters
     ----------
-    weight : (N,) Fermi-surface weights ``w_p``.
-    rate : (N, N) antisymmetric rate ``W`` (energy x area in 2D).
-    scale : bound on ``|W|`` from the magnitudes of its terms (sets its round-off).
+    weight : (N,) array
+        Fermi-surface weights ``w_p``.
+    rate : (N, N) array
+        Antisymmetric rate ``W`` (energy x area in 2D).
+    scale : float
+        Bound on ``|W|`` from the magnitudes of its terms (sets its round-off).
     """
 
     def __init__(self, weight, rate, scale):
@@ -102,8 +105,25 @@ class IntrinsicSkewOperator:
 
 
 def estimate(n_fermi, n_bands, n_channels):
-    """Resource estimate: the band-resolved pair tensors (``n_channels`` of ``N^2 n`` complex, and
-    ``U(q)`` of every pair, ``16 n^2 N^2`` bytes), the factors ``L, R`` and one ``N x N n`` product."""
+    """Resource estimate of the operator on ``n_fermi`` points.
+
+    Memory: the band-resolved pair tensors (``n_channels`` of ``N^2 n`` complex, and ``U(q)`` of
+    every pair, ``16 n^2 N^2`` bytes) and the factors ``L, R``; time: one ``N x N n`` product.
+
+    Parameters
+    ----------
+    n_fermi : float
+        Number of Fermi points ``N``.
+    n_bands : int
+        Number of bands ``n``.
+    n_channels : int
+        Number of disorder channels (second-moment components).
+
+    Returns
+    -------
+    boltzspin.resources.Estimate
+        Bytes and seconds.
+    """
     n = float(n_fermi)
     return resources.Estimate(
         "intrinsic skew scattering", n * n * (16 * n_bands * (n_channels + 4) + 16 * n_bands**2 + 48),
