@@ -180,6 +180,41 @@ def test_rate_equals_the_brute_force_pairings_and_the_principal_value_part_drops
     np.testing.assert_allclose(op.matvec(x), expect, rtol=0, atol=1e-12 * scale * w.sum() * np.abs(x).max())
 
 
+@settings(derandomize=True, deadline=None, max_examples=6)
+@given(st.integers(0, 2**31 - 1))
+def test_low_rank_and_dense_forms_agree_for_q_independent_channels(seed):
+    rng = np.random.default_rng(seed)
+    model = bs.Rashba(rng.uniform(0.5, 2), rng.uniform(0.2, 0.8), dresselhaus=rng.uniform(-0.2, 0.2),
+                      exchange=tuple(rng.normal(scale=0.1, size=3)))
+    fs = fermi_surface(model, rng.uniform(0.0, 0.5), 24)
+    disorder = (bs.DeltaCorrelated(rng.uniform(0.005, 0.05), rng.uniform(-2, 2), matrix=random_hermitian(rng, 2))
+                + bs.MagneticImpurities(0.01, rng.uniform(0.1, 0.5), 1.0, scalar=rng.uniform(-1, 1)))
+    low = intrinsic_skew_scattering(fs, disorder, model)
+    dense = intrinsic_skew_scattering(fs, disorder, model, method="dense")
+    assert low.method == "lowrank" and dense.method == "dense"
+    ref = dense.matrix()
+    scale = np.abs(ref).max()
+    np.testing.assert_allclose(low.matrix(), ref, rtol=0, atol=1e-12 * scale)
+    x = rng.normal(size=(fs.n_points, 3))
+    bound = scale * fs.weight.sum() * np.abs(x).max()
+    np.testing.assert_allclose(low.matvec(x), dense.matvec(x), rtol=0, atol=1e-12 * bound)
+    assert np.all(low.source_bound(x) >= np.abs(low.matvec(x)).max(axis=0))  # the round-off scale is a bound
+    np.testing.assert_allclose(fs.weight @ ref, 0.0, atol=1e-12 * scale * fs.weight.sum())  # no net out-scattering
+    with pytest.raises(bs.DisorderError, match="low-rank"):
+        intrinsic_skew_scattering(fs, bs.GaussianCorrelated(0.01, 1.0, 1.0), model, method="lowrank")
+
+
+def test_dense_method_gives_the_low_rank_result_in_transport():
+    kw = dict(observable="charge", charge=Q, n_points=32, scattering=ISK)
+    model, d = bs.Rashba(1.0, 0.5, exchange=(0.02, 0.0, 0.2)), bs.DeltaCorrelated(0.01, 1.0)
+    auto = bs.transport(model, 0.1, d, **kw)
+    dense = bs.transport(model, 0.1, d, method="dense", **kw)
+    assert auto.attrs["intrinsic_skew_operator"].startswith("lowrank")
+    assert dense.attrs["intrinsic_skew_operator"].startswith("dense")
+    assert abs(isk(auto)) > 1e-3
+    np.testing.assert_allclose(dense.sigma, auto.sigma, rtol=1e-10, atol=1e-14)
+
+
 def test_q_dependent_channels_agree_with_an_explicit_potential_and_converge():
     model = bs.MassiveDirac(1.0, 0.4)
     fs = fermi_surface(model, 1.0, 32)
@@ -299,6 +334,6 @@ def test_a_band_touching_the_fermi_energy_at_a_fermi_momentum_is_refused():
 def test_an_intrinsic_skew_operator_that_cannot_fit_is_refused_before_allocating():
     with bs.resources.budget(memory_gib=0.2):
         with pytest.raises(bs.ResourceError, match="intrinsic skew"):
-            bs.transport(bs.MassiveDirac(1.0, 0.4), 1.0, bs.DeltaCorrelated(0.01, 1.0), "charge", n_points=1024,
+            bs.transport(bs.MassiveDirac(1.0, 0.4), 1.0, bs.GaussianCorrelated(0.01, 1.0, 1.0), "charge", n_points=1024,
                          method="onthefly", scattering=ISK)
 

@@ -43,10 +43,17 @@ operator is the antisymmetric collision integral
 .. math:: S_p[x] = \sum_{p'} w_{p'}\big(W_{pp'} x_{p'} - W_{p'p} x_p\big)
 
 (the out-scattering sum vanishes in the continuum limit; it is kept, so that the
-dipole-change identity stays exact on every discretization).  Form: with
-``V^a[p, p'', m] = <u_p|U_a(k_p - k_p'')|u_m(k_p'')>`` for every band ``m`` at every Fermi
-momentum, the second term is one matrix product ``L R^T`` of ``N x (N n)`` matrices:
-O(N^3 n) time and O(N^2 n) memory, for any ``U(q)``.
+dipole-change identity stays exact on every discretization).  Two forms:
+
+``"lowrank"``
+    q-independent channels ``U_a = M_a``: ``Gamma = sum_b (c_b/2) M_b R M_b`` with
+    ``R = sum_p'' w_p'' |u_p''><u_p''|`` is one ``n x n`` matrix, and the second term
+    needs only the ``n^4`` tensor ``T = sum_p'' w_p'' Q_p'' (x) |u_p''><u_p''|``; the
+    operator is applied in O(N n^2 + n^4) per column without forming ``W``.
+``"dense"``
+    any ``U(q)``: with ``V^a[p, p'', m] = <u_p|U_a(k_p - k_p'')|u_m(k_p'')>`` for every band
+    ``m`` at every Fermi momentum, the second term is one matrix product ``L R^T`` of
+    ``N x (N n)`` matrices: O(N^3 n) time and O(N^2 n) memory.
 
 Units: hbar = 1; ``W`` in energy x area (2D), as the first-Born kernel ``K``.
 """
@@ -59,7 +66,10 @@ from .. import resources
 from ..errors import DisorderError
 from .skew import _profile
 
-__all__ = ["IntrinsicSkewOperator", "intrinsic_skew_scattering", "estimate", "DEGENERACY_RTOL"]
+__all__ = ["IntrinsicSkewOperator", "LowRankIntrinsicSkew", "intrinsic_skew_scattering", "estimate",
+           "INTRINSIC_SKEW_METHODS", "DEGENERACY_RTOL"]
+
+INTRINSIC_SKEW_METHODS = ("auto", "lowrank", "dense")
 
 #: Another band closer to the Fermi energy than this fraction of the band energies' scale at a
 #: Fermi momentum makes ``1/(e - e_m)`` meaningless (a band touching the Fermi surface there).
@@ -79,6 +89,8 @@ class IntrinsicSkewOperator:
         Bound on ``|W|`` from the magnitudes of its terms (sets its round-off).
     """
 
+    method = "dense"
+
     def __init__(self, weight, rate, scale):
         self.weight, self.rate, self.scale = weight, rate, float(scale)
         self.out = weight @ rate  # sum_p' w_p' W[p', p]
@@ -97,6 +109,72 @@ class IntrinsicSkewOperator:
         x2 = x.reshape(len(x), -1)
         y = self.rate @ (self.weight[:, None] * x2) - self.out[:, None] * x2
         return y.reshape(x.shape)
+
+    def source_bound(self, x):
+        """``2 scale * sum_p w_p * sum_p' w_p' |x_p'|`` per column: bounds ``|S_p[x]|`` (round-off)."""
+        x2 = np.abs(np.asarray(x, dtype=float).reshape(len(self.weight), -1))
+        return 2 * self.scale * self.weight.sum() * (self.weight @ x2)
+
+
+class LowRankIntrinsicSkew:
+    """The fourth-order antisymmetric rate of q-independent channels, applied without forming it.
+
+    Parameters
+    ----------
+    weight : (N,) array
+        Fermi-surface weights ``w_p``.
+    u : (N, n) array
+        Fermi-point eigenvectors ``u_p``.
+    gamma_vectors : (N, n) array
+        ``|gamma_p> = Q_p Gamma |u_p>``.
+    matrices : list of (float, (n, n) array)
+        ``(c_a, M_a)`` per channel.
+    tensor : (n, n, n, n) array
+        ``T[a, b, c, d] = sum_p'' w_p'' (Q_p'')_ab (|u_p''><u_p''|)_cd``.
+    scale : float
+        Bound on ``|W|`` (sets the round-off of :meth:`matvec`).
+    """
+
+    method = "lowrank"
+
+    def __init__(self, weight, u, gamma_vectors, matrices, tensor, scale):
+        self.weight, self.u, self.gv, self.matrices, self.tensor = weight, u, gamma_vectors, matrices, tensor
+        self.scale = float(scale)
+        self.out = -self._in(np.ones((len(weight), 1)))[:, 0]  # W antisymmetric: out = -in[1]
+
+    @property
+    def shape(self):
+        return (len(self.weight), len(self.weight))
+
+    def _in(self, x2):
+        """``sum_p' w_p' W[p, p'] x_p'`` for ``x2`` of shape ``(N, m)``."""
+        u, gv, w = self.u, self.gv, self.weight
+        wx = w[:, None] * x2
+        xm = np.einsum("pc,pa,pb->cab", wx, u, u.conj())  # X = sum w x |u><u|
+        ym = np.einsum("pc,pa,pb->cab", wx, gv, u.conj())  # Y = sum w x |gamma><u|
+        zm = sum(c * m @ xm @ m for c, m in self.matrices)  # Z = sum_b c_b M_b X M_b
+        hm = np.einsum("abcd,jbc->jad", self.tensor, zm)
+        out = np.zeros(x2.shape)
+        for c, m in self.matrices:
+            lu, mu_ = u.conj() @ m, u @ m.T  # <u_p|M, M|u_p>
+            lg = gv.conj() @ m  # <gamma_p|M
+            first = np.einsum("pa,jab,pb->pj", lg, xm, mu_, optimize=True) \
+                + np.einsum("pa,jab,pb->pj", lu, ym, mu_, optimize=True)
+            second = np.einsum("pa,jab,pb->pj", lu, hm, mu_, optimize=True)
+            out += 2 * c * first.imag - c * second.imag
+        return out
+
+    def matvec(self, x):
+        r""":math:`S_p[x] = \sum_{p'} w_{p'}(W_{pp'} x_{p'} - W_{p'p} x_p)` for ``x`` of shape ``(N,)`` or ``(N, m)``."""
+        x = np.asarray(x, dtype=float)
+        x2 = x.reshape(len(x), -1)
+        return (self._in(x2) - self.out[:, None] * x2).reshape(x.shape)
+
+    def matrix(self):
+        """``W[p', p]`` (final, initial) as an ``N x N`` array, column by column (tests, small N)."""
+        n = len(self.weight)
+        eye = np.eye(n) / self.weight[None, :]
+        return self._in(eye)
 
     def source_bound(self, x):
         """``2 scale * sum_p w_p * sum_p' w_p' |x_p'|`` per column: bounds ``|S_p[x]|`` (round-off)."""
@@ -145,8 +223,26 @@ def _band_pairs(channel, k, u, vectors):
     return v
 
 
-def intrinsic_skew_scattering(fs, disorder, model):
-    """Build the :class:`IntrinsicSkewOperator` of ``disorder`` on Fermi surface ``fs``.
+def lowrank_applies(disorder, model):
+    """True when every channel of ``disorder`` is q-independent (the low-rank form applies).
+
+    Parameters
+    ----------
+    disorder : Disorder
+        The disorder species or mixture.
+    model : Model
+        The band model.
+
+    Returns
+    -------
+    bool
+        Whether :func:`intrinsic_skew_scattering` can use ``method="lowrank"``.
+    """
+    return all(ch.function is None and not ch.kind for ch in disorder.channels(model))
+
+
+def intrinsic_skew_scattering(fs, disorder, model, method="auto"):
+    """Build the fourth-order antisymmetric rate operator of ``disorder`` on Fermi surface ``fs``.
 
     Parameters
     ----------
@@ -157,19 +253,29 @@ def intrinsic_skew_scattering(fs, disorder, model):
         define the Gaussian disorder.
     model : Model
         The band model.
+    method : {"auto", "lowrank", "dense"}
+        ``"auto"``: low rank when every channel is q-independent, dense otherwise;
+        ``"lowrank"`` refuses q-dependent channels.
 
     Returns
     -------
-    IntrinsicSkewOperator
+    IntrinsicSkewOperator or LowRankIntrinsicSkew
         The antisymmetric fourth-order rate on the Fermi surface.
 
     Raises
     ------
     DisorderError
-        If another band is degenerate with the Fermi energy at a Fermi momentum.
+        If another band is degenerate with the Fermi energy at a Fermi momentum, for
+        ``method="lowrank"`` with a q-dependent channel, or for an unknown method.
     ResourceError
-        If the operator would exceed the memory or time budget.
+        If the dense operator would exceed the memory or time budget.
     """
+    if method not in INTRINSIC_SKEW_METHODS:
+        raise DisorderError(f"intrinsic skew method={method!r} is not one of {INTRINSIC_SKEW_METHODS}")
+    lowrank = lowrank_applies(disorder, model)
+    if method == "lowrank" and not lowrank:
+        raise DisorderError("a disorder channel depends on the momentum transfer, so the intrinsic skew rate has "
+                            "no low-rank form; use method='dense' or 'auto'")
     es = fs.eigensystem
     vectors = np.ascontiguousarray(es.vectors)  # (N, n, n), column m = u_m(k_p)
     band = fs.band
@@ -178,7 +284,9 @@ def intrinsic_skew_scattering(fs, disorder, model):
     w = np.ascontiguousarray(fs.weight)
     k = np.ascontiguousarray(fs.k)
     channels = disorder.channels(model)
-    resources.check(estimate(n_pts, n, len(channels)))
+    dense = method == "dense" or not lowrank
+    if dense:
+        resources.check(estimate(n_pts, n, len(channels)))
     gap = fs.mu - es.energies  # (N, n): e - e_m(k_p)
     own = np.zeros((n_pts, n), dtype=bool)
     own[np.arange(n_pts), band] = True
@@ -193,6 +301,8 @@ def intrinsic_skew_scattering(fs, disorder, model):
             "the touching point or use scattering=('skew_scattering',) without 'intrinsic_skew'"
         )
     inv = np.where(own, 0.0, 1.0 / np.where(own, 1.0, gap))  # 1/(e - e_m), 0 on the own band
+    if not dense:
+        return _lowrank(w, u, vectors, inv, channels)
     idx = np.arange(n_pts)
     gamma = np.zeros((n_pts, n), dtype=complex)  # Gamma[p, m] = <u_m(k_p)|Gamma(k_p)|u_p>
     left = np.zeros((n_pts, n_pts, n), dtype=complex)
@@ -217,3 +327,20 @@ def intrinsic_skew_scattering(fs, disorder, model):
         rate += term.imag
         scale += float(np.abs(term).max())
     return IntrinsicSkewOperator(w, rate, scale)
+
+
+def _lowrank(w, u, vectors, inv, channels):
+    """:class:`LowRankIntrinsicSkew` of q-independent channels."""
+    mats = [(ch.prefactor, np.asarray(ch.matrix, dtype=complex)) for ch in channels]
+    r = np.einsum("p,pa,pb->ab", w, u, u.conj())
+    gmat = sum(0.5 * c * m @ r @ m for c, m in mats)  # Gamma, the same at every k
+    # |gamma_p> = Q_p Gamma |u_p> = sum_m |u_m(k_p)> <u_m(k_p)|Gamma|u_p> / (e - e_m(k_p))
+    gam = np.einsum("pam,ab,pb->pm", vectors.conj(), gmat, u, optimize=True) * inv
+    gv = np.einsum("pam,pm->pa", vectors, gam, optimize=True)
+    # T[a, b, c, d] = sum_p'' w (Q_p'')_ab (|u_p''><u_p''|)_cd
+    q = np.einsum("pam,pm,pbm->pab", vectors, inv, vectors.conj(), optimize=True)
+    tensor = np.einsum("p,pab,pc,pd->abcd", w, q, u, u.conj(), optimize=True)
+    qmax = float(np.abs(inv).max())
+    m2 = sum(c * np.linalg.norm(m, 2) ** 2 for c, m in mats)
+    scale = 2 * m2 * np.linalg.norm(gmat, 2) * qmax + m2 * m2 * float(w.sum()) * qmax
+    return LowRankIntrinsicSkew(w, u, gv, mats, tensor, scale)

@@ -258,11 +258,11 @@ def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_point
     """Refuse a collision operator or Boltzmann solve that would exceed the budget (exact N, operator kinds).
 
     With ``skew_scattering`` the dense (q-dependent) third-moment terms count too, with
-    ``intrinsic_skew`` its O(N^2 n) band-resolved pair tensors.
+    ``intrinsic_skew`` its O(N^2 n) band-resolved pair tensors where the dense form is needed.
     """
     from ..collisions.scattering import _choose, _kept_fraction, _sparse_cutoff
     from ..collisions.skew import dense_terms, estimate as skew_estimate
-    from ..collisions.intrinsic_skew import estimate as isk_estimate
+    from ..collisions.intrinsic_skew import estimate as isk_estimate, lowrank_applies
 
     channels = disorder.channels(model)
     kinds = [_choose(method, ch, fs.k, sparse_tol) for ch in channels]
@@ -272,11 +272,12 @@ def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_point
     power = dim - 1 if uses_grid(model) else 1  # Fermi points per sheet grow as n_points^(D-1) on grids
 
     n_dense_skew = dense_terms(disorder, model, method) if "skew_scattering" in mechanisms else 0
+    dense_isk = "intrinsic_skew" in mechanisms and (method == "dense" or not lowrank_applies(disorder, model))
 
     def build(v, kinds=kinds):
         n_v = n_fermi * (v / n_points) ** power
         est = resources.estimate_collisions(n_v, n, dim, kinds, kept)
-        if "intrinsic_skew" in mechanisms:
+        if dense_isk:
             est = est + isk_estimate(n_v, n, len(channels))
         return est + skew_estimate(n_v, n, n_dense_skew) if n_dense_skew else est
 
@@ -559,7 +560,8 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         ``skew_scattering`` (``~ n_imp <u^3> / (n_imp <u^2>)^2``) included in ``total``.
         ``"intrinsic_skew"`` in the sequence: the fourth-order antisymmetric rate of the
         Gaussian (second-moment) disorder, non-crossing diagrams, a contribution
-        ``intrinsic_skew`` independent of ``n_imp`` (O(N^3 n) time, O(N^2 n) memory).
+        ``intrinsic_skew`` independent of ``n_imp`` (low rank, O(N n^2), for q-independent
+        disorder; dense, O(N^3 n) time and O(N^2 n) memory, otherwise or with ``method="dense"``).
         ``"skew"`` (all of :data:`SKEW_CONTRIBUTIONS`) is refused: pair skew
         scattering (crossed diagrams) is not computed yet.
     progress : bool
@@ -769,7 +771,8 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
     if "intrinsic_skew" in mechanisms:
         # the same expansion with the fourth-order antisymmetric rate of the Gaussian disorder:
         # K phi_isk = S4[phi0], phi_isk independent of n_imp (theory page "Skew scattering")
-        isk = intrinsic_skew_scattering(fs, disorder, model)
+        isk = intrinsic_skew_scattering(fs, disorder, model,
+                                        method=method if method in ("lowrank", "dense") else "auto")
         source = isk.matvec(phi)
         isk_sol = solve_boltzmann(scat, source, fs.sheet, tol=solver_tol)
         parts["intrinsic_skew"] = np.einsum("p,pj,pi->ij", w * s, isk_sol.phi, v)
@@ -777,7 +780,7 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
             + np.einsum("p,pj,pi->ij", w, isk_sol.phi, dipole_velocity) \
             + np.einsum("pi,pj->ij", w[:, None] * scat.s_dipole, source)
         isk_bound = isk.source_bound(phi)
-        diag.update(intrinsic_skew_projection=float(isk_sol.source_projection.max()))
+        diag.update(intrinsic_skew_projection=float(isk_sol.source_projection.max()), intrinsic_skew_method=isk.method)
     extra = [x for x in (skew_sol, isk_sol) if x is not None]
     diag.update(residual=float(max([sol.residual.max()] + [x.residual.max() for x in extra])),
                 iterations=int(sol.iterations + sum(x.iterations for x in extra)),
@@ -941,8 +944,10 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
         scattering="born" if not mechanisms else "born+" + "+".join(mechanisms),
         **({"skew_operator": ",".join(diag["skew_methods"]) or "none (no third moment)",
             "skew_source_projection": diag["skew_projection"]} if "skew_scattering" in mechanisms else {}),
-        **({"intrinsic_skew_operator": "dense band-resolved (O(N^3 n)), non-crossing fourth order, Gaussian "
-                                       "(second-moment) disorder",
+        **({"intrinsic_skew_operator": (
+                ("lowrank (O(N n^2 + n^4))" if diag.get("intrinsic_skew_method") == "lowrank"
+                 else "dense band-resolved (O(N^3 n))" if fs.n_points else "none (insulator)")
+                + ", non-crossing fourth order of the Gaussian (second-moment) disorder"),
             "intrinsic_skew_source_projection": diag["intrinsic_skew_projection"]}
            if "intrinsic_skew" in mechanisms else {}),
         **({"skew_expansion": (
