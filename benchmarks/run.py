@@ -3,7 +3,7 @@
 Run from the repository root::
 
     python benchmarks/run.py            # full suite (up to N = 1e6; several times the quick run)
-    python benchmarks/run.py --quick    # smaller sizes: about 4 CPU minutes (7 min wall on 2 busy cores)
+    python benchmarks/run.py --quick    # smaller sizes: 4-5 CPU minutes (7-30 min wall on 2 busy cores)
 
 Wall times grow when other jobs share the cores; the k-grid tables also print the
 process CPU time (all threads), which does not.
@@ -162,7 +162,7 @@ def grid_case(title, model, mu, disorder, observable, grids):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (about 4 CPU minutes)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (4-5 CPU minutes)")
     args = parser.parse_args(argv)
     print(f"boltzspin benchmarks: numba threads = {numba.get_num_threads()}, numpy {np.__version__}")
     if args.quick:
