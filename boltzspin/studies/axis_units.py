@@ -10,49 +10,59 @@ labelled "model units (see the docstring of TYPE)" rather than left without unit
 
 from __future__ import annotations
 
-__all__ = ["PARAMETER_UNITS", "QUANTITY_UNITS", "LABEL_COORDS", "PER_POINT_VARIABLES", "sweep_axis_attrs"]
+__all__ = ["PARAMETER_UNITS", "PARAMETER_NAMES", "QUANTITY_UNITS", "LABEL_COORDS", "PER_POINT_VARIABLES", "sweep_axis_attrs"]
 
-ENERGY = "energy (model units)"
-AREA_ENERGY = "energy x length^D (energy x area in 2D, hbar = 1)"
-COUNT = "1 (count)"
+ENERGY = "model energy units"
+AREA_ENERGY = "energy x length^D"
+COUNT = "1"
 
 #: ``(type, parameter) -> units``; type ``None`` applies to any type (and to keywords of
-#: ``transport`` / ``magnetization``).  Values follow the constructors' docstrings.
+#: ``transport`` / ``magnetization``).  Values follow the constructors' docstrings (hbar = 1).
 PARAMETER_UNITS = {
-    (None, "mu"): "energy (model units; chemical potential)",
-    (None, "temperature"): "energy (model units, k_B = 1)",
-    (None, "energy_step"): "1 (step of the double-exponential Fermi-window rule)",
-    (None, "n_points"): "1 (points per Fermi sheet, or k-grid points per reciprocal axis)",
-    (None, "n_angles"): "1 (rays)",
-    (None, "n_grid"): "1 (k-grid points per reciprocal axis)",
-    (None, "charge"): "elementary charge (carrier charge q; electrons q = -1)",
+    (None, "mu"): ENERGY,
+    (None, "temperature"): "model energy units, k_B = 1",
+    (None, "energy_step"): COUNT,
+    (None, "n_points"): COUNT,
+    (None, "n_angles"): COUNT,
+    (None, "n_grid"): COUNT,
+    (None, "charge"): "elementary charge",
     (None, "k_max"): "1/length",
-    (None, "sparse_tol"): "1 (relative)",
-    (None, "solver_tol"): "1 (relative)",
+    (None, "sparse_tol"): COUNT,
+    (None, "solver_tol"): COUNT,
     (None, "sea_order"): COUNT,
     (None, "radial_samples"): COUNT,
     # models
-    ("Rashba", "mass"): "1/(energy x length^2) (hbar = 1)",
+    ("Rashba", "mass"): "1/(energy x length^2), hbar = 1",
     ("Rashba", "alpha"): "energy x length",
     ("Rashba", "dresselhaus"): "energy x length",
-    ("MassiveDirac", "velocity"): "energy x length (hbar = 1)",
-    ("QiWuZhang", "mass"): "1 (dimensionless, in units of the hopping)",
+    ("MassiveDirac", "velocity"): "energy x length, hbar = 1",
+    ("QiWuZhang", "mass"): "1 (in units of the hopping)",
     (None, "exchange"): ENERGY,
     (None, "alpha"): ENERGY,
     (None, "gap"): ENERGY,
     (None, "hopping"): ENERGY,
     (None, "hopping_z"): ENERGY,
-    (None, "chemical_potential"): "energy (model units; normal-state chemical potential)",
-    (None, "delta"): "energy (model units; gap amplitude)",
+    (None, "chemical_potential"): ENERGY,
+    (None, "delta"): ENERGY,
     # disorder
-    (None, "density"): "1/length^D (impurities per area in 2D, per volume in 3D)",
+    (None, "density"): "1/length^D",
     (None, "strength"): AREA_ENERGY,
-    ("ScreenedCoulomb", "strength"): "energy x length (e^2/(4 pi eps) times the impurity charge)",
-    (None, "length"): "length (correlation length)",
-    (None, "screening"): "1/length (Thomas-Fermi wavevector)",
+    ("ScreenedCoulomb", "strength"): "energy x length",
+    (None, "length"): "length",
+    (None, "screening"): "1/length",
     ("MagneticImpurities", "exchange"): AREA_ENERGY,
-    (None, "spin"): "1 (impurity spin S, dimensionless)",
+    (None, "spin"): COUNT,
     (None, "scalar"): AREA_ENERGY,
+}
+
+#: parameter -> what it is, for the ``long_name`` of a sweep coordinate.
+PARAMETER_NAMES = {
+    "mu": "chemical potential", "temperature": "temperature", "energy_step": "step of the Fermi-window rule",
+    "n_points": "points per Fermi sheet (rays) or k-grid points per reciprocal axis",
+    "charge": "carrier charge q (electrons: -1)", "density": "impurity density (per area in 2D, per volume in 3D)",
+    "strength": "impurity strength", "length": "correlation length", "screening": "Thomas-Fermi wavevector",
+    "spin": "impurity spin S", "exchange": "exchange", "alpha": "Rashba coupling", "mass": "mass",
+    "hopping": "hopping t", "delta": "gap amplitude", "chemical_potential": "normal-state chemical potential",
 }
 
 #: Units of each quantity's results, used for a study whose every point failed.
@@ -74,11 +84,10 @@ LABEL_COORDS = {
 PER_POINT_VARIABLES = {
     "n_fermi_points": ("Fermi-surface points of the point (-1 where it failed)", COUNT, True),
     "solver_iterations": ("conjugate-gradient iterations (-1 where the point failed)", COUNT, True),
-    "solver_residual": ("relative residual of the Boltzmann solve", "1 (relative)", False),
-    "source_projection": ("fraction of the Boltzmann source removed by the range projection", "1 (relative)",
-                          False),
+    "solver_residual": ("relative residual of the Boltzmann solve", COUNT, False),
+    "source_projection": ("fraction of the Boltzmann source removed by the range projection", COUNT, False),
     "fermi_surface_error_estimate": ("relative density-of-states change between grids G and G/2, / 3",
-                                     "1 (relative)", False),
+                                     COUNT, False),
 }
 
 
@@ -86,7 +95,7 @@ def _units(kind, parameter):
     for key in ((kind, parameter), (None, parameter)):
         if key in PARAMETER_UNITS:
             return PARAMETER_UNITS[key]
-    return f"model units (see the docstring of {kind})" if kind else "model units"
+    return f"model units, see the docstring of {kind}" if kind else "model units"
 
 
 def _model_targets(spec, path):
@@ -129,8 +138,8 @@ def sweep_axis_attrs(spec, key):
     Returns
     -------
     dict
-        ``long_name`` (the sweep key) and ``units`` (hbar = 1, k_B = 1, energies and
-        lengths in the model's units).
+        ``long_name`` (the sweep key and what it sets) and ``units`` (hbar = 1,
+        k_B = 1, energies and lengths in the model's units).
     """
     path = key.split(".")
     if path[0] == "model":
@@ -140,4 +149,5 @@ def sweep_axis_attrs(spec, key):
     else:
         targets = {(None, key)}
     units = sorted({_units(kind, parameter) for kind, parameter in targets}) or [_units(None, path[-1])]
-    return {"long_name": f"sweep axis {key}", "units": " or ".join(units)}
+    name = PARAMETER_NAMES.get(path[-1] if not path[-1].lstrip("-").isdigit() else path[-2], "")
+    return {"long_name": f"{key}: {name}" if name else key, "units": " or ".join(units)}
