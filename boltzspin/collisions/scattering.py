@@ -39,12 +39,31 @@ operator with ``matvec``.  Each channel becomes one *part*:
     total rate.
 ``"dense"``
     the ``N x N`` kernel formed once (fastest for small N).
+``"compressed"``
+    Gaussian profile: ``g(q) = f(q)^2 = exp(-q^2 L^2/2)`` replaced by its tensor
+    Chebyshev interpolant in both momenta on the bounding box of the Fermi
+    points, ``g(k'-k) ~ sum_IJ ell_I(k) g(xi_J - xi_I) ell_J(k')`` with ``r = m^D``
+    nodes (:mod:`boltzspin.collisions.compressed`).  The rates, the side-jump
+    sums (with ``g`` inside the low-rank sums of ``"lowrank"``; the ``dU/dq``
+    term vanishes for a real scalar profile) and the dipole change then cost
+    O(N r n^2).  ``m`` is the smallest whose a-priori Bernstein-ellipse bound
+    (plus round-off) on ``|g - I g|`` is below ``sparse_tol``, and
+    :attr:`CollisionOperator.error_bound` bounds the relative error of every
+    total rate.  Refused when more than ``compressed.MAX_NODES`` nodes are
+    needed (long ``L`` against the inverse Fermi-surface size: use sparse).
 
-``method="auto"`` picks lowrank for q-independent channels, sparse (Gaussian
-only) when the cutoff keeps under :data:`SPARSE_FRACTION` of the pairs, dense
-up to :data:`DENSE_LIMIT` points and onthefly beyond.  Screened Coulomb is
-never sparse or lowrank: its ``1/q`` tail gives no cutoff with a bounded error,
-so it is always dense or onthefly.  Units: hbar = 1; ``K`` in
+``method="auto"`` picks lowrank for q-independent channels; for Gaussian
+channels compressed when ``COMPRESSED_FACTOR * r`` is below the pairs per
+point the best alternative evaluates (``N``, or ``N`` times the sparse kept
+fraction; measured crossover ``N ~ 5 r``), else sparse when the cutoff keeps
+under :data:`SPARSE_FRACTION` of the pairs; else dense up to
+:data:`DENSE_LIMIT` points and onthefly beyond.  Screened Coulomb is never
+sparse, lowrank or compressed: its ``1/q`` tail gives no cutoff with a bounded
+error, and the ``|q|`` cusp at ``q = 0`` lies on the diagonal ``k' = k`` of
+every block, so a separable expansion converges only algebraically (Chebyshev
+error ~ 1/m, measured in ``benchmarks/run.py``); it is always dense or
+onthefly.  User ``Potential`` channels are dense or onthefly too (no
+analyticity bound is known for a callable).  Units: hbar = 1; ``K`` in
 energy x area (2D); ``sum_p w_p phi_p Y_p`` is a current.
 """
 
@@ -62,7 +81,7 @@ from .disorder import PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULO
 from ..errors import DisorderError
 from ..models.continuum import fourth_order_derivative
 
-__all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION"]
+__all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION", "COMPRESSED_FACTOR"]
 
 METHODS = ("auto", "dense", "lowrank", "onthefly", "sparse", "compressed")
 #: Largest point count for which ``auto`` stores a dense kernel.
@@ -76,7 +95,7 @@ SPARSE_TOL = 1e-14
 #: ``auto`` compresses when ``COMPRESSED_FACTOR * r`` (``r`` interpolation nodes) is below
 #: the pairs per point the alternative evaluates (``N``, or ``N`` times the sparse kept fraction);
 #: measured crossover (benchmarks/run.py, compressed section).
-COMPRESSED_FACTOR = 4.0
+COMPRESSED_FACTOR = 5.0
 
 
 @dataclass
