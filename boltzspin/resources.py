@@ -406,7 +406,9 @@ def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0, nodes=N
             from .collisions.compressed import MAX_NODES
 
             r = float(MAX_NODES if nodes is None else nodes)
-            total += 8 * r * r + 3 * 8 * 2**22 + n_fermi * 8 * (dim * r ** (1 / dim) + 4 * n_bands**2)
+            cols = (2 * dim + 1) * n_bands**2  # real columns of the side-jump sums
+            buffers = 3 * 8 * min(n_fermi * r ** ((dim - 1) / dim) * cols, 2.0**22)
+            total += 8 * r * r * (dim + 2) + buffers  # node differences (r, r, D) while forming G + n_fermi * 8 * (dim * r ** (1 / dim) + 6 * cols)
             seconds += (2 * dim + 1 + MATVECS) * n_fermi * r * n_bands**2 * SECONDS_PER_NODE
     return Estimate("collisions", total, seconds,
                     f"{n_fermi:.3g} Fermi points, collision operator {','.join(kinds) or 'none'}")

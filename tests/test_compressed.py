@@ -127,3 +127,22 @@ def test_auto_picks_compressed_beyond_the_crossover_only():
     assert _choose("auto", coulomb, large, 1e-14) == "dense"
     long_range = bs.GaussianCorrelated(0.01, 1.0, 20.0).channels(MODEL)[0]
     assert _choose("auto", long_range, large, 1e-14) == "sparse"
+
+
+def test_resource_estimate_bounds_the_measured_peak():
+    import tracemalloc
+
+    from boltzspin import resources
+
+    model = bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.1))
+    sz, disorder = model.operators["sz"], bs.GaussianCorrelated(0.01, 1.0, 1.0)
+    for n in (500, 3000):
+        fs = fermi_surface(model, 0.5, n)
+        tracemalloc.start()
+        op = scattering(fs, disorder, model, sz, method="compressed")
+        op.matvec(np.ones((fs.n_points, 4)))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        est = resources.estimate_collisions(fs.n_points, 2, 2, ["compressed"], nodes=op.compressed_ranks[0])
+        assert peak <= est.bytes <= 3 * peak, (n, peak, est.bytes)
+        assert resources.estimate_collisions(fs.n_points, 2, 2, ["compressed"]).bytes >= est.bytes  # default: max nodes

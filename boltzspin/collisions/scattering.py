@@ -520,6 +520,12 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
 
     Parameters
     ----------
+    fs : FermiSurface
+        Fermi points, weights and eigensystem.
+    disorder : Disorder
+        The disorder; each of its channels becomes one operator part.
+    model : Model
+        The band model (orbital positions, dimension).
     s_matrix : (n, n) array
         The observable ``s``.
     method : {"auto", "dense", "lowrank", "onthefly", "sparse", "compressed"}
