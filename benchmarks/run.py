@@ -17,6 +17,7 @@ Thread count: numba uses ``numba.get_num_threads()`` (all cores unless
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -168,6 +169,7 @@ def compressed_case(quick=False):
     else:
         comp_sizes = [2000, 4000, 10000, 20000, 50000, 100000]
         fly_sizes, coul_sizes = [2000, 4000, 10000, 20000], [2000, 4000, 10000, 20000]
+    load_start = os.getloadavg()[0]
     run = {}
     for label, disorder, method, sizes in (("gauss", gauss, "compressed", comp_sizes),
                                            ("gauss", gauss, "onthefly", fly_sizes),
@@ -181,6 +183,8 @@ def compressed_case(quick=False):
     agree = compare(run["gauss", "compressed", 4000][0], {c: ref.sigma.sel(contribution=c).values
                                                            for c in ref.contribution.values})
     print("\n## Long-range disorder on Rashba (exchange z, spin z): on-the-fly vs compressed, whole transport calls")
+    print(f"load average (1 min) at the start and end of this section: {load_start:.1f}, {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores")
     print(f"{'N':>8} {'Gauss onthefly [s]':>19} {'Gauss compressed [s]':>21} {'ratio':>7} {'mem [MiB]':>10} "
           f"{'rate err bound':>15} {'Coulomb onthefly [s]':>21}")
     for n in comp_sizes:
@@ -205,6 +209,7 @@ def compressed_case(quick=False):
           f"(target <= 1.2); agreement with dense at N = 4000: {agree:.1e} (target 1e-8)")
     print(f"Gaussian onthefly exponent {min(fly_sizes)}..{max(fly_sizes)}: {fit('gauss', 'onthefly', 0):.2f}; "
           f"screened Coulomb onthefly: {fit('coulomb', 'onthefly', 0):.2f}")
+    operator_case(model, mu, gauss, coulomb, comp_sizes, fly_sizes)
     # why screened Coulomb is not compressed: the |q| cusp on the diagonal k' = k
     k = fermi_surface(model, mu, 300).k
     q = k[None, :, :] - k[:, None, :]
@@ -227,6 +232,41 @@ def compressed_case(quick=False):
     print("screened Coulomb: algebraic convergence (the cusp of |k' - k| at k' = k lies inside every block), so "
           "no rank reaches 1e-8; it stays dense/onthefly, O(N^2). A hierarchical (near-field direct, far-field "
           "interpolated) scheme would be needed.")
+
+
+def operator_case(model, mu, gauss, coulomb, comp_sizes, fly_sizes, matvecs=10):
+    """The collision stage alone: operator build (rates, side-jump sums) plus ``matvecs`` 2-column mat-vecs."""
+    from boltzspin.collisions.scattering import scattering
+    from boltzspin.geometry.fermi import fermi_surface
+
+    sz = model.operators["sz"]
+
+    def stage(fs, disorder, method):
+        op = scattering(fs, disorder, model, sz, method=method)
+        x = np.ones((fs.n_points, 2))
+        for _ in range(matvecs):
+            op.matvec(x)
+        return op
+
+    print(f"\ncollision stage alone (build + {matvecs} mat-vecs of 2 columns), same sizes; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print(f"{'N':>8} {'Gauss onthefly [s]':>19} {'Gauss compressed [s]':>21} {'ratio':>7} {'mem [MiB]':>10} "
+          f"{'nodes r':>8} {'Coulomb onthefly [s]':>21}")
+    rows = []
+    for n in comp_sizes:
+        fs = fermi_surface(model, mu, n // 2)
+        op, tc, mem = measure(lambda: stage(fs, gauss, "compressed"))
+        tf = measure(lambda: stage(fs, gauss, "onthefly"))[1] if n in fly_sizes else None
+        tq = measure(lambda: stage(fs, coulomb, "onthefly"))[1] if n in fly_sizes else None
+        rows.append((fs.n_points, tc, tf, tq))
+        print(f"{fs.n_points:8d} " + (f"{tf:19.2f}" if tf else f"{'-':>19}") + f" {tc:21.2f} "
+              + (f"{tf / tc:7.1f}" if tf else f"{'-':>7}") + f" {mem / 2**20:10.1f} {op.compressed_ranks[0]:8d} "
+              + (f"{tq:21.2f}" if tq else f"{'-':>21}"))
+    big = [r for r in rows if r[0] >= 10000] or rows
+    fly = [r for r in rows if r[2]]
+    print(f"collision stage exponents: compressed {exponent([r[0] for r in big], [r[1] for r in big]):.2f} "
+          f"(N >= {big[0][0]}; target <= 1.2), Gaussian onthefly {exponent([r[0] for r in fly], [r[2] for r in fly]):.2f}, "
+          f"screened Coulomb onthefly {exponent([r[0] for r in fly], [r[3] for r in fly]):.2f}")
 
 
 def main(argv=None):
