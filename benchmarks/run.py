@@ -158,6 +158,8 @@ def compressed_case(quick=False):
     Coulomb (on the fly only: the |q| cusp at q = 0 defeats a separable expansion; the interpolation
     error against the rank is printed as the measured reason).  Times are whole ``transport`` calls
     (Fermi surface, Fermi sea, two collision operators at N and N/2 for the error estimate, solves).
+    The compressed sums are BLAS matrix products: on an oversubscribed machine multithreaded
+    OpenBLAS slowed them about 5x in our runs (load 14 on 2 cores); ``OPENBLAS_NUM_THREADS=1`` avoids it.
     """
     from boltzspin.collisions.compressed import ChebyshevKernel
     from boltzspin.geometry.fermi import fermi_surface
