@@ -536,14 +536,15 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     k_max : float, optional
         Radial extent of the rays (2D continuum) or half-width of the k box
         (3D continuum).  Default: probed from the model.
-    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse", "compressed"}
         Collision-operator kind (:mod:`boltzspin.collisions.scattering`);
         ``"auto"`` picks per disorder channel.  ``attrs["collision_operator"]``
         records the choice.
     sparse_tol : float
         Drop tolerance of the sparse operator (pairs with Gaussian factor below
-        it are dropped); ``attrs["sparse_rate_error_bound"]`` bounds the
-        resulting relative error of every rate.
+        it are dropped), and the kernel-interpolation tolerance of the compressed
+        one; ``attrs["sparse_rate_error_bound"]`` bounds the resulting relative
+        error of every rate.
     solver_tol : float
         Relative residual required of the Boltzmann solves.
     gauge_seed : int, optional
