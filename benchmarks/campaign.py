@@ -1,6 +1,7 @@
 """Random campaign: do boltzspin's results hold up, and are their error estimates honest?
 
-Draws random models (2- and 3-band k.p, Rashba/Dirac variants, a few lattice models),
+Draws random models (2- and 3-band k.p, Rashba/Dirac variants, 12 % lattice models: LatticeRashba
+and Qi-Wu-Zhang),
 random k rotations, random disorder species and mixtures and random chemical potentials
 (band edges included), runs :func:`boltzspin.transport` at a modest resolution and
 against a high-resolution reference, and counts
@@ -89,8 +90,13 @@ def random_dirac(rng):
 
 
 def random_lattice(rng):
-    model = bs.LatticeRashba(1.0, rng.uniform(0.1, 0.5), exchange=(0.0, 0.0, rng.uniform(0.0, 0.3)))
-    return model, rng.uniform(-2.5, 1.5)
+    """LatticeRashba (in-plane exchange too), or Qi-Wu-Zhang with a random mass."""
+    if rng.random() < 0.5:
+        exchange = tuple(rng.choice([0.0, 1.0], size=3) * rng.uniform(-0.3, 0.3, size=3))
+        model = bs.LatticeRashba(1.0, rng.uniform(0.1, 0.5), exchange=exchange)
+        return model, rng.uniform(-2.5, 1.5)
+    model = bs.QiWuZhang(rng.uniform(-2.5, 2.5))
+    return model, rng.uniform(-3.5, 3.5)
 
 
 def random_disorder(rng, lattice, spin=True):
@@ -119,7 +125,7 @@ def draw(rng):
         model, mu = random_kp(rng, 3)
     elif u < 0.77:
         model, mu = random_rashba(rng)
-    elif u < 0.95:
+    elif u < 0.88:
         model, mu = random_dirac(rng)
     else:
         model, mu = random_lattice(rng)
