@@ -135,7 +135,7 @@ def draw(rng):
     return model, float(mu), random_disorder(rng, lattice, spin), str(observable), lattice
 
 
-def run(n_models, seed):
+def run(n_models, seed, checkpoint=None):
     rng = np.random.default_rng(seed)
     counts = collections.Counter()
     errors = collections.Counter()
@@ -143,6 +143,12 @@ def run(n_models, seed):
     examples = collections.defaultdict(list)
     ratios = []
     start = time.time()
+
+    def summary(done):
+        return dict(counts=dict(counts), clear_errors=dict(errors), other_exceptions=dict(others),
+                    examples={k: v[:4] for k, v in examples.items()}, n_models=done, seed=seed,
+                    seconds=round(time.time() - start, 1),
+                    estimate_over_true_median=float(np.median(ratios)) if ratios else None)
     for i in range(n_models):
         model, mu, disorder, observable, lattice = draw(rng)
         n, n_ref = (GRID, GRID_REF) if lattice else (RAYS, RAYS_REF)
@@ -190,12 +196,11 @@ def run(n_models, seed):
             c, a, b = np.argwhere(over)[0]
             examples["estimate_violation"].append(
                 f"{label}: {ds.contribution.values[c]}[{a}{b}] |diff| {diff[c, a, b]:.3g} > estimate {est[c, a, b]:.3g}")
-        if (i + 1) % 25 == 0:
+        if (i + 1) % 10 == 0:
             print(f"{i + 1} models, {time.time() - start:.0f} s: {dict(counts)}", flush=True)
-    return dict(counts=dict(counts), clear_errors=dict(errors), other_exceptions=dict(others),
-                examples={k: v[:4] for k, v in examples.items()}, n_models=n_models,
-                seconds=round(time.time() - start, 1),
-                estimate_over_true_median=float(np.median(ratios)) if ratios else None)
+            if checkpoint:
+                checkpoint(summary(i + 1))
+    return summary(n_models)
 
 
 def main():
@@ -204,12 +209,14 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the summary to this file")
     args = parser.parse_args()
-    summary = run(args.models, args.seed)
-    text = json.dumps(summary, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as fh:
-            fh.write(text)
+    def write(summary):
+        if args.json:
+            with open(args.json, "w") as fh:
+                fh.write(json.dumps(summary, indent=1))
+
+    summary = run(args.models, args.seed, checkpoint=write)  # partial summaries every 10 models
+    write(summary)
+    print(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":
