@@ -92,7 +92,10 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     g_row = np.take_along_axis(np.abs(es.inverse_gaps()), fs.band[:, None, None], axis=-2)[:, 0, :]
     d = np.abs(scat.s_dipole) + s_norm * np.einsum("pim,pm->pi", v_row, g_row)
     s_scale = np.abs(scat.s) + s_norm  # s_p itself carries an error eps |s|
-    sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity)
+    # the side-jump velocity sum_p' W_pp' dr^s_pp' cancels (to zero without magnetization): its
+    # round-off is relative to the terms' scale, out-rate x |A| |s|, like the dipole change's
+    sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity) \
+        + 2 * np.abs(scat.out_rate)[:, None] * d
     dc_scale = np.abs(scat.dipole_change_velocity()) + 2 * np.abs(scat.out_rate)[:, None] * d
     out = {
         "intrinsic_dipole": np.einsum("pi,pj->ij", d, np.abs(sol.weighted_source[:, :dim])),
