@@ -97,6 +97,11 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity) \
         + 2 * np.abs(scat.out_rate)[:, None] * d
     dc_scale = np.abs(scat.dipole_change_velocity()) + 2 * np.abs(scat.out_rate)[:, None] * d
+    # phi_a solves K phi_a = q E . sum_p' W dr: that source cancels like the side-jump velocity,
+    # so phi_a carries round-off eps |q| x (its terms' scale ~ |A||s| once divided by the out-rate)
+    ws = np.abs(sol.weighted_source[:, :dim]).sum()
+    q_abs = ws / max(float(np.sum(w[:, None] * v)), 1e-300)
+    phi_a = phi_a + 2 * q_abs * d
     out = {
         "intrinsic_dipole": np.einsum("pi,pj->ij", d, np.abs(sol.weighted_source[:, :dim])),
         "boltzmann": np.einsum("p,pj,pi->ij", w * s_scale, phi, v),
