@@ -15,8 +15,9 @@ against a high-resolution reference, and counts
   round-off is not zero);
 * ``reference_failed``: the result succeeded, the reference raised (not judged).
 
-Usage: ``nice -n 10 python benchmarks/campaign.py [--models 300] [--seed 0]``
-(about 10 minutes on 2 cores).
+Usage: ``nice -n 10 python benchmarks/campaign.py [--models 300] [--seed 0] [--json FILE]``
+(tens of minutes on 2 cores; ``--json`` receives a partial summary every 10 models, so the
+campaign can be stopped and run in pieces with different seeds).
 """
 
 from __future__ import annotations
