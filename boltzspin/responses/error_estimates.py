@@ -13,10 +13,10 @@ Every contribution of :func:`boltzspin.transport` carries an error estimate
 * a **round-off** estimate of each Fermi-surface sum
   :math:`X = \sum_p w_p\,a_p\,b_p`:
 
-  .. math:: R_X = \big(4\epsilon\,(2 + 4n/\sqrt N) + r\big)\sum_p w_p\,\bar a_p\,\bar b_p,
+  .. math:: R_X = \big(\epsilon\,(2 + 4n/\sqrt N) + r\big)\sum_p w_p\,\bar a_p\,\bar b_p,
 
   (independent rounding errors of the factors add like a random walk over the
-  ``N`` Fermi points; the factor 4 is :data:`ROUNDOFF_SAFETY`), with :math:`\epsilon` the machine epsilon, ``n`` the number of bands, ``r`` the
+  ``N`` Fermi points), with :math:`\epsilon` the machine epsilon, ``n`` the number of bands, ``r`` the
   relative residual of the Boltzmann solve and :math:`\bar a, \bar b` the natural
   scales of the factors: a factor that vanishes in exact arithmetic (``s_p = 0`` on
   every Rashba state) is still computed with an error of order
@@ -37,10 +37,6 @@ from ..geometry.brillouin import GRID_SAFETY, grid_error  # noqa: F401 (GRID_SAF
 __all__ = ["roundoff", "discretization", "window_error", "check_roundoff"]
 
 EPS = np.finfo(float).eps
-#: Safety factor on the random-walk round-off model: random campaigns found sums of exactly
-#: vanishing parts (the side jump of the charge current without magnetization) up to 2.2x
-#: above the model's estimate.
-ROUNDOFF_SAFETY = 4.0
 
 
 def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
@@ -79,7 +75,7 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     # machine epsilon for the sums, and the Boltzmann solve's relative residual
     residual = float(np.max(sol.residual)) if skew_sol is None else float(max(np.max(sol.residual),
                                                                               np.max(skew_sol.residual)))
-    factor = ROUNDOFF_SAFETY * EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + residual
+    factor = EPS * (2.0 + 4.0 * n_bands / np.sqrt(fs.n_points)) + residual
     s_norm = float(np.abs(np.linalg.eigvalsh(s_matrix)).max())
     w = fs.weight
     phi, phi_a = np.abs(sol.phi[:, :dim]), np.abs(sol.phi[:, dim:])

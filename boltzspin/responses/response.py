@@ -908,7 +908,7 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
             "fermi_sea_error_estimate (elementwise); Fermi-surface parts "
             + ("3 max_c |X(G) - X(G_c)| / ((G/G_c)^2 - 1) over G_c = G/2, 2G/3, 3G/4 (k-grid, second order)"
                if uses_grid(model) else "|X(N) - X(N/2)| (rays, spectral)")
-            + "; round-off: (4 eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
+            + "; round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
             "natural magnitudes"),
     )
     ds.attrs.update(estimate.as_attrs())  # resource estimate (boltzspin.resources), before allocating
