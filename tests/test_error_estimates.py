@@ -219,6 +219,9 @@ def test_grid_error_is_the_largest_richardson_estimate_of_the_coarse_grids():
     est = grid_error(scatter[96] / 96**2, [(scatter[g] / g**2, r) for g, r in coarse_grids(96)])
     assert est >= scatter[96] / 96**2 > abs(scatter[96] - 4 * scatter[48]) / 96**2
     assert grid_error(2.0, []) == 2.0
+    # a tensor: an element whose coarse values happen to agree gets the tensor's relative estimate
+    est = grid_error(np.diag([1.0, 10.0]), [(np.diag([1.0, 10.3]), 2.0)])
+    np.testing.assert_allclose(est, np.diag([0.03, 0.3]), rtol=1e-12)
 
 
 def random_lattice_model(rng, dim):

@@ -100,7 +100,8 @@ def grid_error(fine, coarse):
 
     .. math:: E = S\,\max_c \frac{|X(G) - X(G_c)|}{(G/G_c)^2 - 1}
 
-    with :math:`S` = :data:`GRID_SAFETY`: each term is the Richardson estimate of
+    with :math:`S` = :data:`GRID_SAFETY` (for a tensor, elementwise, and no element below
+    ``|X_ij|`` times the tensor's relative estimate ``max E / max |X|``): each term is the Richardson estimate of
     :math:`X(G) - X(\infty)` for an error :math:`C h^2`.  On k-grids ``C`` is not a
     constant but scatters with ``G`` (how the grid cuts the Fermi surface), so a
     single coarse grid can happen to match the fine one; the largest of three
@@ -123,7 +124,14 @@ def grid_error(fine, coarse):
     fine = np.asarray(fine, dtype=float)
     if not len(coarse):
         return np.abs(fine)
-    return GRID_SAFETY * np.max([np.abs(fine - np.asarray(v, dtype=float)) / (r * r - 1.0) for v, r in coarse], axis=0)
+    est = GRID_SAFETY * np.max([np.abs(fine - np.asarray(v, dtype=float)) / (r * r - 1.0) for v, r in coarse], axis=0)
+    if fine.ndim >= 2:
+        # tensors (..., D, D): one quadrature serves every element, so no element's relative error
+        # is taken below the tensor's (an element whose coarse values happen to agree is not exact)
+        scale = np.abs(fine).max(axis=(-2, -1), keepdims=True)
+        rel = est.max(axis=(-2, -1), keepdims=True) / np.where(scale > 0, scale, 1.0)
+        est = np.maximum(est, rel * np.abs(fine))
+    return est
 
 
 def uses_grid(model):
