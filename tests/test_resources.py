@@ -83,7 +83,7 @@ def test_budget_from_environment(monkeypatch):
 @pytest.mark.parametrize("name, model, mu, disorder, kwargs", [
     ("rays", RASHBA, 1.0, DELTA, dict(n_points=1024)),
     ("rays, dense kernel", RASHBA, 1.0, bs.GaussianCorrelated(0.01, 1.0, 1.0), dict(n_points=512, method="dense")),
-    ("2D k-grid", bs.LatticeRashba(1.0, 0.3, exchange=(0, 0, 0.1)), 0.3, DELTA, dict(n_points=64)),
+    ("2D k-grid", bs.LatticeRashba(1.0, 0.3, exchange=(0, 0, 0.1)), 0.3, DELTA, dict(n_points=128)),
 ])
 def test_memory_estimate_bounds_the_measured_peak(name, model, mu, disorder, kwargs):
     """The estimate is an upper bound of the traced peak, and not absurdly pessimistic."""
