@@ -311,8 +311,14 @@ SEA_RTOL = 1e-2
 _GEOMETRY_CACHE = {}
 
 
-def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples):
+def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples,
+              sea_integrand=None, sea_label=None, sea_scale=None):
     """Fermi surface, Fermi-sea integrals and their diagnostics (cached for the last arguments).
+
+    ``sea_integrand(es)`` (per band, ``(..., n, *extra)``; labelled ``sea_label`` in the
+    cache key, with natural scale ``sea_scale`` for the convergence check) replaces the
+    default pair of Berry integrands of :func:`transport` (used by
+    :func:`boltzspin.spin_density`).
 
     Returns ``(fs, fs_half, sea_value, sea_error, diagnostics)``: the Fermi surface at
     ``n_points`` and at half the resolution (for the error estimate of the Fermi-surface
@@ -322,7 +328,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     k-grids (:mod:`boltzspin.geometry.brillouin`).
     """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
-           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
+           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples, sea_label)
     cacheable = isinstance(model, (Rashba, MassiveDirac, TightBinding))  # user callables may read mutable state
     if cacheable and key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
@@ -330,6 +336,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     def sea(es):
         if gauge_seed is not None:
             es = es.with_random_gauge(gauge_seed)
+        if sea_integrand is not None:
+            return sea_integrand(es)
         return np.stack(
             [berry_curvature(es) * expectation(es, s_matrix)[..., None, None],
              conventional_berry_curvature(es, s_matrix)],
@@ -369,7 +377,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         fs = fs.with_random_gauge(gauge_seed)
         fs_half = None if fs_half is None else fs_half.with_random_gauge(gauge_seed)
     info["fermi_surface_parts_coarse_ratio"] = 0.0 if ratio is None else float(ratio)
-    scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
+    scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi) if sea_scale is None \
+        else float(sea_scale(fs) if callable(sea_scale) else sea_scale)  # natural unit |s|/(8 pi)
     error_elements = np.asarray(error, dtype=float)
     error = float(error_elements.max(initial=0.0))
     if error > SEA_RTOL * max(np.abs(value).max(), scale):
