@@ -152,8 +152,10 @@ def coherence_velocity(fs, disorder, model, mats, method="auto", sparse_tol=SPAR
         The band model.
     mats : (A, n, n) array
         The observables.
-    method, sparse_tol :
-        As :func:`boltzspin.collisions.scattering.scattering` (the same operator kinds).
+    method : str
+        Operator kind, as :func:`boltzspin.collisions.scattering.scattering` (the same kinds).
+    sparse_tol : float
+        Drop tolerance of sparse parts.
 
     Returns
     -------
@@ -396,7 +398,7 @@ def spin_density(model, mu, disorder, observables=("sx", "sy", "sz"), charge=-1.
         k_B T >= 0; ``T > 0`` averages the T = 0 response over the Fermi window.
     energy_step : float
         Step of the Fermi-window rule (``T > 0`` only).
-    origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order, radial_samples :
+    origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order, radial_samples : see :func:`boltzspin.transport`
         Numerical options, as for :func:`boltzspin.transport`.
     scattering : "born" or sequence of str
         ``("skew_scattering",)`` adds the third-order skew-scattering density
