@@ -188,3 +188,27 @@ def test_bad_input():
         bs.spin_orbit_torque(bs.Rashba(1.0, 0.5, exchange=(0, 0.2, 0)), 0.5, d, n_points=16)
     with pytest.raises(ModelError, match="current"):
         bs.spin_orbit_torque(bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.2)), 0.5, d, current=(0, 0), n_points=16)
+
+
+def test_power_counting_in_impurity_density():
+    """First Born: the Boltzmann part scales as 1/(n_imp u0^2); the other parts do not depend on it."""
+    model = bs.Rashba(1.0, 0.5, exchange=(0.05, 0.0, 0.2))
+    a = bs.spin_density(model, 0.3, bs.MagneticImpurities(0.01, 0.6, 1.0, scalar=1.0), n_points=32)
+    b = bs.spin_density(model, 0.3, bs.MagneticImpurities(0.03, 0.6, 1.0, scalar=1.0), n_points=32)
+    scale = float(np.abs(a.chi.sel(contribution="intrinsic")).max())
+    for c in ("intrinsic", "extrinsic_coherence", "anomalous_distribution"):
+        np.testing.assert_allclose(b.chi.sel(contribution=c).values, a.chi.sel(contribution=c).values,
+                                   rtol=0, atol=1e-9 * scale)
+    boltzmann = a.chi.sel(contribution="boltzmann").values
+    np.testing.assert_allclose(3 * b.chi.sel(contribution="boltzmann").values, boltzmann, rtol=0,
+                               atol=1e-9 * np.abs(boltzmann).max())
+
+
+@pytest.mark.slow
+def test_edelstein_finite_temperature():
+    """chi_yx is mu-independent above the band crossing, so the Fermi-window average keeps it."""
+    ds = bs.spin_density(bs.Rashba(1.0, 0.5), 1.5, bs.DeltaCorrelated(0.01, 1.0), n_points=16, temperature=0.01)
+    exact = edelstein(-1.0, 0.5, 0.01, 1.0)
+    value = float(ds.chi.sel(contribution="total", component="sy", j="x"))
+    assert value == pytest.approx(exact, rel=1e-8)
+    assert abs(value - exact) <= float(ds.chi_error.sel(contribution="total", component="sy", j="x")) + 1e-9
