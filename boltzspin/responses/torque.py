@@ -79,7 +79,7 @@ def _exchange(model):
 
 
 def spin_orbit_torque(model, mu, disorder, current=(1.0, 0.0), charge=-1.0, n_points=256, *,
-                      magnetization=None, spin=("sx", "sy", "sz"), **options):
+                      magnetization=None, polar_angles=None, azimuth=0.0, spin=("sx", "sy", "sz"), **options):
     r"""Field-like and damping-like spin-orbit torques per unit field, and their efficiencies.
 
     Parameters
@@ -100,6 +100,11 @@ def spin_orbit_torque(model, mu, disorder, current=(1.0, 0.0), charge=-1.0, n_po
     magnetization : (M, 3) array, optional
         Directions ``m`` (normalized) at which to evaluate, keeping ``J_ex = |h|`` of ``model``
         (an angle sweep; models supported by :func:`with_exchange`).  Default: the model's own.
+    polar_angles : sequence of float, optional
+        Instead of ``magnetization``: polar angles ``theta`` of ``m`` from z (radians), at
+        azimuth ``azimuth``: ``m = (sin theta cos phi, sin theta sin phi, cos theta)``.
+    azimuth : float
+        Azimuth ``phi`` of ``m`` for ``polar_angles`` (radians; default 0, the xz plane).
     spin : 3-sequence
         The spin operators (units of hbar) along x, y, z; default the model's ``sx, sy, sz``.
     **options
@@ -145,6 +150,12 @@ def spin_orbit_torque(model, mu, disorder, current=(1.0, 0.0), charge=-1.0, n_po
     e = e / np.linalg.norm(e)
     e3 = np.array([e[0], e[1], 0.0])
     y_hat = np.cross([0.0, 0.0, 1.0], e3)
+    if polar_angles is not None:
+        if magnetization is not None:
+            raise ModelError("give magnetization or polar_angles, not both")
+        theta = np.asarray(polar_angles, dtype=float).reshape(-1)
+        magnetization = np.stack([np.sin(theta) * np.cos(azimuth), np.sin(theta) * np.sin(azimuth),
+                                  np.cos(theta)], axis=1)
     if magnetization is None:
         directions = (h / j_ex)[None, :]
         models = [model]
