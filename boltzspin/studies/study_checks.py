@@ -34,7 +34,7 @@ SECTIONS = ("study", "model", "disorder", "sweep")
 STUDY_KEYS = {
     "name": (str, "the file's stem", "name of the study (progress bar, Dataset attrs)"),
     "output": (str, "results/<name>.nc", "path of the merged netCDF file (relative to the working directory)"),
-    "quantity": (str, "transport", "the function computed per point: 'transport' or 'magnetization'"),
+    "quantity": (str, "transport", "the function computed per point: 'transport', 'magnetization', 'spin_density' or 'spin_orbit_torque'"),
     "figure": (str, None, "path of the figure written by the figure script"),
     "figure_script": (str, None, "Python file next to the study file defining make_figure(ds, path)"),
     "retries": (int, 2, "retries of a point that fails with an unexpected error (never of a BoltzspinError)"),

@@ -64,6 +64,12 @@ variable per variable of a point (``magnetization``, ``local``, ``global``),
 each ``*_error_estimate`` attribute of a point as a variable, the model actually
 computed per point as ``point_model``, and ``failed`` / ``error``.
 
+``quantity = "spin_density"`` (:func:`boltzspin.spin_density`) and ``quantity =
+"spin_orbit_torque"`` (:func:`boltzspin.spin_orbit_torque`) take a ``[disorder]`` like
+``transport``, their keywords in a table of the same name; the merged Dataset has the
+``disorder`` dim first and every variable of a point (``chi``, ``chi_error``, or the
+torques over ``direction``).
+
 Every point is built once by :func:`load_study` before any work, so a bad
 file fails fast; :func:`jobs` lists the points with the file each is saved to.
 """
