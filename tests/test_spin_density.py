@@ -212,3 +212,21 @@ def test_edelstein_finite_temperature():
     value = float(ds.chi.sel(contribution="total", component="sy", j="x"))
     assert value == pytest.approx(exact, rel=1e-8)
     assert abs(value - exact) <= float(ds.chi_error.sel(contribution="total", component="sy", j="x")) + 1e-9
+
+
+def test_skew_scattering_density():
+    """Third-order skew scattering (identical impurities, <u^3> = n u^3): a damping-like s_x ~ 1/n_imp when
+    only the lower Rashba subband is occupied; none when both are (as for the anomalous Hall effect)."""
+    model = bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.2))
+    kw = dict(n_points=32, scattering=("skew_scattering",))
+    a = bs.spin_density(model, 0.05, bs.DeltaCorrelated(0.01, 1.0), **kw)
+    b = bs.spin_density(model, 0.05, bs.DeltaCorrelated(0.02, 1.0), **kw)
+    skew = a.chi.sel(contribution="skew_scattering")
+    assert abs(float(skew.sel(component="sx", j="x"))) > 0.1
+    np.testing.assert_allclose(2 * b.chi.sel(contribution="skew_scattering").values, skew.values, rtol=0,
+                               atol=1e-9 * float(np.abs(skew).max()))
+    total = a.chi.sel(contribution="total").values
+    parts = sum(a.chi.sel(contribution=c).values for c in a.contribution.values if c != "total")
+    np.testing.assert_allclose(total, parts, rtol=0, atol=1e-12 * np.abs(total).max())
+    both = bs.spin_density(model, 0.6, bs.DeltaCorrelated(0.01, 1.0), **kw)
+    assert np.all(np.abs(both.chi.sel(contribution="skew_scattering").values) < 1e-10)
