@@ -230,3 +230,22 @@ def test_skew_scattering_density():
     np.testing.assert_allclose(total, parts, rtol=0, atol=1e-12 * np.abs(total).max())
     both = bs.spin_density(model, 0.6, bs.DeltaCorrelated(0.01, 1.0), **kw)
     assert np.all(np.abs(both.chi.sel(contribution="skew_scattering").values) < 1e-10)
+
+
+@pytest.mark.parametrize("mu", [0.1, 0.6])
+def test_intrinsic_closed_form_rashba_ferromagnet(mu):
+    """m = z: chi^int_xx = q h/(8 pi alpha) (1/|d(k_+)| - 1/|d(k_-)|), |d| = sqrt(alpha^2 k^2 + h^2), k_+- the
+    Fermi momenta of the upper/lower band (1/|d(k_+)| -> 1/h inside the exchange gap); theory page."""
+    from scipy.optimize import brentq
+
+    alpha, h, mass, q = 0.5, 0.2, 1.0, -1.0
+    d = lambda k: np.sqrt(alpha**2 * k**2 + h**2)  # noqa: E731
+    k_minus = brentq(lambda k: k * k / (2 * mass) - d(k) - mu, 0, 50)
+    upper = mu > h
+    inv_plus = 1 / d(brentq(lambda k: k * k / (2 * mass) + d(k) - mu, 0, 50)) if upper else 1 / h
+    exact = q * h / (8 * np.pi * alpha) * (inv_plus - 1 / d(k_minus))
+    ds = bs.spin_density(bs.Rashba(mass, alpha, exchange=(0, 0, h)), mu, bs.DeltaCorrelated(0.01, 1.0), charge=q,
+                         n_points=32)
+    value = float(ds.chi.sel(contribution="intrinsic", component="sx", j="x"))
+    assert value == pytest.approx(exact, rel=1e-9)
+    assert abs(value - exact) <= float(ds.chi_error.sel(contribution="intrinsic", component="sx", j="x")) + 1e-15
