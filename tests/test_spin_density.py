@@ -113,8 +113,8 @@ def test_onsager_boltzmann_part():
 def test_rashba_ferromagnet_damping_like_torque():
     """Scalar delta disorder, both subbands occupied (Ado, Tretiakov, Titov 2017): the Boltzmann density is
     the m-independent Edelstein value, and the intrinsic damping-like torque is cancelled exactly by the
-    disorder-induced interband coherence.  The first-Born anomalous distribution remains (see the theory
-    page: the ladder-Kubo cancellation also needs the fourth-order intrinsic skew scattering)."""
+    disorder-induced interband coherence.  In first Born the anomalous distribution remains; the
+    fourth-order intrinsic skew scattering removes it (test_intrinsic_skew_cancels_damping_like_torque)."""
     theta = np.array([0.2, 0.9, 1.4])
     ms = np.stack([np.sin(theta), 0 * theta, np.cos(theta)], axis=1)
     alpha, density, strength, h = 0.5, 0.01, 1.0, 0.2
@@ -157,6 +157,80 @@ def test_magnetic_disorder_breaks_the_cancellation():
     assert np.all(np.abs(pair) > 10 * r.damping_like_error.sel(contribution="total").values)
     fl = r.field_like.sel(contribution="boltzmann").values
     assert abs(fl[0] - fl[1]) > 0.01 * abs(fl[0])
+    # intrinsic skew scattering does not restore the cancellation: the total keeps a damping-like torque
+    r = bs.spin_orbit_torque(bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.2)), 0.6, bs.MagneticImpurities(0.01, 1.0, 1.0),
+                             n_points=48, magnetization=ms, scattering=("intrinsic_skew",))
+    total, error = r.damping_like.sel(contribution="total").values, r.damping_like_error.sel(contribution="total")
+    isk = r.damping_like.sel(contribution="intrinsic_skew").values
+    assert np.all(np.abs(isk) > 1e-6)
+    assert np.all(np.abs(total) > 0.5 * np.abs(r.damping_like.sel(contribution="intrinsic").values))
+    assert np.all(np.abs(total) > 10 * error.values)
+
+
+@pytest.mark.parametrize("alpha, h, mu", [(0.5, 0.2, 0.6), (0.3, 0.15, 1.7)])
+def test_intrinsic_skew_cancels_damping_like_torque(alpha, h, mu):
+    """Rashba ferromagnet, scalar delta disorder, both subbands occupied, m in any direction: with the
+    fourth-order intrinsic skew scattering every damping-like torque cancels (intrinsic + coherence = 0,
+    anomalous distribution + intrinsic skew = 0) and only the m-independent Edelstein field-like torque
+    J_ex q alpha/(2 pi n u0^2) is left: the non-crossing Kubo result of Ado, Tretiakov and Titov (2017)
+    and Qaiumzadeh, Duine and Titov (2015).  Third-order skew scattering adds nothing here."""
+    theta = np.array([0.3, 1.1, 1.45])
+    azimuth = np.array([0.0, 0.7, 2.2])
+    ms = np.stack([np.sin(theta) * np.cos(azimuth), np.sin(theta) * np.sin(azimuth), np.cos(theta)], axis=1)
+    density, strength = 0.02, 0.7
+    r = bs.spin_orbit_torque(bs.Rashba(1.0, alpha, exchange=(0, 0, h)), mu, bs.DeltaCorrelated(density, strength),
+                             n_points=32, magnetization=ms, scattering=("skew_scattering", "intrinsic_skew"))
+    dl, err = r.damping_like, r.damping_like_error
+    ad = dl.sel(contribution="anomalous_distribution").values
+    assert np.all(np.abs(ad) > 5e-5)
+    np.testing.assert_allclose(dl.sel(contribution="intrinsic_skew").values, -ad, rtol=1e-9)
+    total = dl.sel(contribution="total").values
+    assert np.all(np.abs(total) <= err.sel(contribution="total").values)
+    assert np.all(np.abs(total) < 1e-10 * np.abs(ad))  # the estimate is not vacuous: it is ~1e-12 here
+    assert np.all(err.sel(contribution="total").values < 1e-3 * np.abs(ad))
+    edelstein_torque = h * edelstein(-1.0, alpha, density, strength)
+    fl = r.field_like.sel(contribution="total")
+    assert np.all(np.abs(fl.values - edelstein_torque) <= r.field_like_error.sel(contribution="total").values
+                  + 1e-12 * abs(edelstein_torque))
+    # the first-Born total misses the intrinsic-skew part: field-like torque depends on m there
+    born = fl.values - r.field_like.sel(contribution="intrinsic_skew").values
+    assert np.ptp(born) > 1e-4 * abs(edelstein_torque)
+
+
+def test_intrinsic_skew_cancels_rashba_ferromagnet_anomalous_hall():
+    """The charge analogue (Nunner et al., PRB 76, 235312 (2007), non-crossing Kubo-Streda): the anomalous Hall
+    conductivity of the Rashba ferromagnet with delta disorder vanishes with both subbands occupied once the
+    intrinsic skew scattering is kept; in first Born the anomalous distribution is left over."""
+    model, d = bs.Rashba(1.0, 0.5, exchange=(0, 0, 0.2)), bs.DeltaCorrelated(0.01, 1.0)
+    ds = bs.transport(model, 0.6, d, "charge", n_points=48, scattering=("skew_scattering", "intrinsic_skew"))
+    s, e = ds.sigma.sel(i="x", j="y"), ds.sigma_error.sel(i="x", j="y")
+    ad = float(s.sel(contribution="anomalous_distribution"))
+    assert abs(ad) > 1e-2
+    assert float(s.sel(contribution="intrinsic_skew")) == pytest.approx(-ad, rel=1e-9)
+    assert float(s.sel(contribution="intrinsic_berry") + s.sel(contribution="side_jump")) == pytest.approx(0, abs=1e-12)
+    assert abs(float(s.sel(contribution="total"))) <= float(e.sel(contribution="total"))
+    assert float(e.sel(contribution="total")) < 1e-9 * abs(ad)
+
+
+def test_intrinsic_skew_density_error_estimate_and_gauge():
+    """The intrinsic-skew density is gauge invariant, independent of n_imp, and chi_error bounds its error."""
+    model = bs.Rashba(1.0, 0.5, dresselhaus=0.2, exchange=(0.05, 0.03, 0.15))
+    kw = dict(scattering=("intrinsic_skew",))
+    coarse = bs.spin_density(model, 0.4, bs.DeltaCorrelated(0.01, 1.0), n_points=24, **kw)
+    gauged = bs.spin_density(model, 0.4, bs.DeltaCorrelated(0.01, 1.0), n_points=24, gauge_seed=3, **kw)
+    denser = bs.spin_density(model, 0.4, bs.DeltaCorrelated(0.03, 1.0), n_points=24, **kw)
+    isk = coarse.chi.sel(contribution="intrinsic_skew").values
+    assert np.abs(isk).max() > 1e-4
+    np.testing.assert_allclose(gauged.chi.values, coarse.chi.values, rtol=0, atol=1e-11 * np.abs(coarse.chi).max())
+    np.testing.assert_allclose(denser.chi.sel(contribution="intrinsic_skew").values, isk, rtol=0,
+                               atol=1e-9 * np.abs(isk).max())
+    fine = bs.spin_density(model, 0.4, bs.DeltaCorrelated(0.01, 1.0), n_points=128, **kw)
+    true_error = np.abs(coarse.chi.values - fine.chi.values)
+    scale = float(np.abs(coarse.chi).max())
+    assert np.all(true_error <= coarse.chi_error.values + 1e-12 * scale)
+    total = coarse.chi.sel(contribution="total").values
+    parts = sum(coarse.chi.sel(contribution=c).values for c in coarse.contribution.values if c != "total")
+    np.testing.assert_allclose(total, parts, rtol=0, atol=1e-12 * scale)
 
 
 def test_lattice_rashba_reproduces_continuum():

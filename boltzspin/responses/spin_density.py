@@ -11,6 +11,10 @@ Theory, "Current-induced spin density"):
 ``boltzmann``               :math:`\sum_p w_p\,\phi^{(j)}_p s_p` (``~ 1/n_imp``)
 ``extrinsic_coherence``     :math:`\sum_p w_p\,\phi^{(j)}_p Y^s_p` (disorder-induced interband coherence)
 ``anomalous_distribution``  :math:`\sum_p w_p\,\phi^{a(j)}_p s_p`
+``skew_scattering``         :math:`\sum_p w_p\,\phi^{sk(j)}_p s_p` (third order, ``~ 1/n_imp``;
+                            with ``scattering=("skew_scattering", ...)``)
+``intrinsic_skew``          :math:`\sum_p w_p\,\phi^{isk(j)}_p s_p` (fourth order of the Gaussian
+                            disorder, ``~ n_imp^0``; with ``scattering=(..., "intrinsic_skew")``)
 ``total``                   the sum of the above
 ==========================  =====================================================
 
@@ -43,6 +47,7 @@ from ..collisions import pair_kernels
 from ..collisions.boltzmann import RESIDUAL_TOL, solve_boltzmann
 from ..collisions.scattering import (SPARSE_TOL, _choose, _callable_pairs, _lowrank_shifts, _Points,
                                      _sparse_cutoff, _sparse_neighbours, check_disorder, scattering)
+from ..collisions.intrinsic_skew import intrinsic_skew_scattering
 from ..collisions.skew import skew_scattering
 from ..errors import BoltzspinError, ModelError
 from ..geometry.bands import expectation
@@ -237,6 +242,17 @@ def _surface(fs, disorder, model, mats, q, method, sparse_tol, solver_tol, mecha
         parts["skew_scattering"] = np.einsum("p,pa,pj->aj", w, s, phi_sk)
         residual = max(residual, float(skew_sol.residual.max()))
         iterations += int(skew_sol.iterations)
+    phi_isk = None
+    if "intrinsic_skew" in mechanisms:
+        # the fourth-order antisymmetric rate of the Gaussian disorder, the same operator and the
+        # same expansion as transport: K phi_isk = S4[phi0], phi_isk ~ n_imp^0
+        isk = intrinsic_skew_scattering(fs, disorder, model,
+                                        method=method if method in ("lowrank", "dense") else "auto")
+        isk_sol = solve_boltzmann(scat, isk.matvec(phi), fs.sheet, tol=solver_tol)
+        phi_isk = isk_sol.phi
+        parts["intrinsic_skew"] = np.einsum("p,pa,pj->aj", w, s, phi_isk)
+        residual = max(residual, float(isk_sol.residual.max()))
+        iterations += int(isk_sol.iterations)
     # round-off: (eps (2 + 4 n / sqrt N) + residual) x the sums of the terms' natural magnitudes
     # (a factor that vanishes in exact arithmetic still carries eps |s|; Y^a is bounded by the
     # out-scattering rate times |s| / (smallest gap))
@@ -253,6 +269,8 @@ def _surface(fs, disorder, model, mats, q, method, sparse_tol, solver_tol, mecha
     }
     if phi_sk is not None:
         magnitude["skew_scattering"] = np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_sk))
+    if phi_isk is not None:
+        magnitude["intrinsic_skew"] = np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_isk))
     rounding = {name: factor * x for name, x in magnitude.items()}
     diag.update(residual=residual, iterations=iterations, n_sets=sol.n_sets, methods=scat.methods,
                 projection=float(sol.source_projection[:dim].max()))
@@ -360,7 +378,9 @@ def _zero_temperature(model, mu, disorder, observables, charge, n_points, *, ori
             "chi_error = discretization + round-off. Discretization: intrinsic part as the Fermi-sea rule's "
             "estimate; Fermi-surface parts |X(N) - X(N/2)| (rays) or 3x the Richardson estimate (k-grids); "
             "round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the terms' natural magnitudes"),
-        power_counting="boltzmann ~ 1/n_imp; intrinsic, extrinsic_coherence, anomalous_distribution ~ n_imp^0",
+        power_counting="boltzmann ~ 1/n_imp; intrinsic, extrinsic_coherence, anomalous_distribution ~ n_imp^0"
+        + ("; skew_scattering ~ n_imp <u^3>/(n_imp <u^2>)^2" if "skew_scattering" in mechanisms else "")
+        + ("; intrinsic_skew ~ n_imp^0" if "intrinsic_skew" in mechanisms else ""),
     )
     ds.attrs.update(estimate.as_attrs())
     return ds
@@ -401,8 +421,13 @@ def spin_density(model, mu, disorder, observables=("sx", "sy", "sz"), charge=-1.
     origin, k_max, method, sparse_tol, solver_tol, gauge_seed, sea_order, radial_samples : see :func:`boltzspin.transport`
         Numerical options, as for :func:`boltzspin.transport`.
     scattering : "born" or sequence of str
-        ``("skew_scattering",)`` adds the third-order skew-scattering density
-        :math:`\sum_p w_p \phi^{sk}_p s_p` as a contribution ``skew_scattering``.
+        Mechanisms beyond first Born, as for :func:`boltzspin.transport` and with the same
+        collision operators.  ``"skew_scattering"`` adds the third-order skew-scattering
+        density :math:`\sum_p w_p \phi^{sk}_p s_p` (``~ n_imp <u^3> / (n_imp <u^2>)^2``) as
+        a contribution ``skew_scattering``; ``"intrinsic_skew"`` adds the density
+        :math:`\sum_p w_p \phi^{isk}_p s_p` of the fourth-order (non-crossing) antisymmetric
+        rate of the Gaussian disorder, ``K phi^isk = S4[phi]``, independent of ``n_imp``, as a
+        contribution ``intrinsic_skew``.  Both are included in ``total``.
     progress : bool
         A tqdm bar of the stages on stderr.
 
