@@ -55,10 +55,10 @@ from ..geometry.brillouin import uses_grid
 from ..geometry.fermi import RADIAL_SAMPLES
 from ..models.continuum import check_model, resolve_observable
 from ..progress import Stages, bar
-from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, window_error
+from .error_estimates import EPS, check_roundoff, window_error
 from .response import (ENERGY_STEP, _check_energy_step, _check_fermi_velocity, _check_inputs, _check_options,
                        _check_resources_collisions, _check_resources_window, _geometry, _scalar,
-                       check_scattering, check_temperature, fermi_window)
+                       check_scattering, check_temperature, coarse_surface_error, fermi_window)
 
 __all__ = ["spin_density", "SPIN_DENSITY_CONTRIBUTIONS", "intrinsic_integrand", "coherence_velocity"]
 
@@ -235,11 +235,13 @@ def _surface(fs, disorder, model, mats, q, method, sparse_tol, solver_tol, mecha
     residual = float(sol.residual.max())
     iterations = int(sol.iterations)
     phi_sk = None
+    cancellation = {}
     if "skew_scattering" in mechanisms:
         skew = skew_scattering(fs, disorder, model, method=method if method in ("lowrank", "dense") else "auto")
         skew_sol = solve_boltzmann(scat, skew.matvec(phi), fs.sheet, tol=solver_tol)
         phi_sk = skew_sol.phi
         parts["skew_scattering"] = np.einsum("p,pa,pj->aj", w, s, phi_sk)
+        cancellation["skew_scattering"] = _cancellation(skew, phi, skew_sol, w)
         residual = max(residual, float(skew_sol.residual.max()))
         iterations += int(skew_sol.iterations)
     phi_isk = None
@@ -251,6 +253,7 @@ def _surface(fs, disorder, model, mats, q, method, sparse_tol, solver_tol, mecha
         isk_sol = solve_boltzmann(scat, isk.matvec(phi), fs.sheet, tol=solver_tol)
         phi_isk = isk_sol.phi
         parts["intrinsic_skew"] = np.einsum("p,pa,pj->aj", w, s, phi_isk)
+        cancellation["intrinsic_skew"] = _cancellation(isk, phi, isk_sol, w)
         residual = max(residual, float(isk_sol.residual.max()))
         iterations += int(isk_sol.iterations)
     # round-off: (eps (2 + 4 n / sqrt N) + residual) x the sums of the terms' natural magnitudes
@@ -262,19 +265,32 @@ def _surface(fs, disorder, model, mats, q, method, sparse_tol, solver_tol, mecha
     gap = np.take_along_axis(es.min_gap(), fs.band[:, None], axis=1)[:, 0]
     y_scale = np.abs(y) + np.abs(scat.out_rate)[:, None] * s_norm[None, :] / gap[:, None]
     s_scale = np.abs(s) + s_norm[None, :]
+    # phi_a solves K phi_a = -q v^sj, a source that cancels between its terms (to zero without
+    # magnetization): it carries round-off eps |q| x the scale of the coordinate shift, |A| (as transport)
+    v_row = np.take_along_axis(np.abs(es.velocity), fs.band[:, None, None, None], axis=-2)[..., 0, :]
+    g_row = np.take_along_axis(np.abs(es.inverse_gaps()), fs.band[:, None, None], axis=-2)[:, 0, :]
+    shift = np.einsum("pim,pm->pi", v_row, g_row)  # |A^i| of the Fermi-surface state
     magnitude = {
         "boltzmann": np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi)),
         "extrinsic_coherence": np.einsum("p,pa,pj->aj", w, y_scale, np.abs(phi)),
-        "anomalous_distribution": np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_a)),
+        "anomalous_distribution": np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_a) + 2 * abs(q) * shift),
     }
     if phi_sk is not None:
         magnitude["skew_scattering"] = np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_sk))
     if phi_isk is not None:
         magnitude["intrinsic_skew"] = np.einsum("p,pa,pj->aj", w, s_scale, np.abs(phi_isk))
-    rounding = {name: factor * x for name, x in magnitude.items()}
+    # the skew sources carry round-off eps x their bound (source_bound), which can exceed |S| by
+    # cancellation: relative to |phi_sk| that is eps * bound / max|S| per column (as transport)
+    rounding = {name: (factor + 8 * EPS * cancellation.get(name, 0.0)) * x for name, x in magnitude.items()}
     diag.update(residual=residual, iterations=iterations, n_sets=sol.n_sets, methods=scat.methods,
                 projection=float(sol.source_projection[:dim].max()))
     return parts, rounding, magnitude, diag
+
+
+def _cancellation(operator, phi, solution, w):
+    """``source_bound / max |S|`` per field direction ``(1, D)``: the cancellation in a skew source."""
+    source = np.abs(solution.weighted_source) / w[:, None]
+    return (operator.source_bound(phi) / np.maximum(source.max(axis=0), 1e-300))[None, :]
 
 
 def _natural_scale(fs, s_norm):
@@ -305,7 +321,7 @@ def _zero_temperature(model, mu, disorder, observables, charge, n_points, *, ori
                                                            options["sea_order"]))
     s_norm = float(max(np.abs(np.linalg.eigvalsh(m)).max() for m in mats))
     label = "spin_density:" + hashlib.sha1(np.ascontiguousarray(mats).tobytes()).hexdigest()
-    fs, fs_half, sea_value, sea_error, info = _geometry(
+    fs, coarse, sea_value, sea_error, info = _geometry(
         model, mu, mats[0], n_points, options["origin"], options["k_max"], options["gauge_seed"],
         options["sea_order"], options["radial_samples"], sea_integrand=lambda es: intrinsic_integrand(es, mats),
         sea_label=label, sea_scale=lambda f: _natural_scale(f, s_norm))
@@ -321,15 +337,12 @@ def _zero_temperature(model, mu, disorder, observables, charge, n_points, *, ori
     surface_names = names[1:-1]
     surface = np.stack([parts[c] for c in surface_names])
     mag = np.stack([magnitude[c] for c in surface_names])
-    if fs_half is None and "fermi_surface_error_estimate" in info:
-        surface_error = GRID_SAFETY * info["fermi_surface_error_estimate"] * mag
-    elif fs_half is None:
-        surface_error = mag
-    else:
-        half = _surface(fs_half, disorder, model, mats, q, **kw)[0]
-        surface_error = discretization(surface, np.stack([half[c] for c in surface_names]), uses_grid(model),
-                                       info["fermi_surface_parts_coarse_ratio"])
-    stages.done("error estimate (N/2)")
+    def on_coarse(surface_c):  # the same parts on a coarser surface (rays: N/2; k-grids: G/2, 2G/3, 3G/4)
+        parts_c = _surface(surface_c, disorder, model, mats, q, **kw)[0]
+        return np.stack([parts_c[c] for c in surface_names])
+
+    surface_error = coarse_surface_error(surface, coarse, on_coarse, mag, uses_grid(model))
+    stages.done("error estimate (coarser resolutions)")
     values = np.concatenate([q * sea_value[None], surface])
     values = np.concatenate([values, values.sum(axis=0)[None]])
     roundoff_parts = np.stack([np.zeros_like(values[0])] + [rounding[c] for c in surface_names])
@@ -344,7 +357,8 @@ def _zero_temperature(model, mu, disorder, observables, charge, n_points, *, ori
         raise BoltzspinError("non-finite spin density; please report this as a bug")
     axes = ["x", "y", "z"][: model.dim]
     units = "q*[s]/(energy*length^%d) (hbar = 1)" % (model.dim - 1)
-    dos_error = fs.density_of_states if fs_half is None else abs(fs.density_of_states - fs_half.density_of_states)
+    dos_error = coarse_surface_error(fs.density_of_states, coarse, lambda c: c.density_of_states,
+                                     fs.density_of_states, uses_grid(model))
     ds = xr.Dataset(
         {
             "chi": (("contribution", "component", "j"), values,
@@ -370,13 +384,14 @@ def _zero_temperature(model, mu, disorder, observables, charge, n_points, *, ori
         scattering="born" if not mechanisms else "born+" + "+".join(mechanisms),
         gauge_seed=-1 if options["gauge_seed"] is None else int(options["gauge_seed"]),
         fermi_sea_error_estimate=info["fermi_sea_error_estimate"],
-        fermi_surface_parts_coarse_ratio=info["fermi_surface_parts_coarse_ratio"],
+        fermi_surface_parts_coarse_ratios=info["fermi_surface_parts_coarse_ratios"],
         **({"fermi_surface_error_estimate": info["fermi_surface_error_estimate"]}
            if "fermi_surface_error_estimate" in info else {}),
         max_roundoff_error=float(roundoff_parts.max(initial=0.0)),
         error_estimate_method=(
             "chi_error = discretization + round-off. Discretization: intrinsic part as the Fermi-sea rule's "
-            "estimate; Fermi-surface parts |X(N) - X(N/2)| (rays) or 3x the Richardson estimate (k-grids); "
+            "estimate; Fermi-surface parts |X(N) - X(N/2)| (rays) or 3 max_c |X(G) - X(G_c)| / ((G/G_c)^2 - 1) "
+            "over G_c = G/2, 2G/3, 3G/4 (k-grids); "
             "round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the terms' natural magnitudes"),
         power_counting="boltzmann ~ 1/n_imp; intrinsic, extrinsic_coherence, anomalous_distribution ~ n_imp^0"
         + ("; skew_scattering ~ n_imp <u^3>/(n_imp <u^2>)^2" if "skew_scattering" in mechanisms else "")
