@@ -8,7 +8,7 @@ import xarray as xr
 from boltzspin.studies.plot import figure, save
 
 PARTS = {"intrinsic": ("#E69F00", "o"), "extrinsic_coherence": ("#56B4E9", "D"),
-         "anomalous_distribution": ("#D55E00", "x"), "total": ("k", ".")}
+         "anomalous_distribution": ("#D55E00", "x"), "intrinsic_skew": ("#CC79A7", "v"), "total": ("k", ".")}
 
 
 def make_figure(ds, path):
@@ -25,6 +25,10 @@ def make_figure(ds, path):
                         mfc="none", label=part)
             pair = sub.sel(contribution="intrinsic") + sub.sel(contribution="extrinsic_coherence")
             ax.plot(theta, pair, ls="--", color="#009E73", lw=1.5, label="intrinsic + extrinsic_coherence")
+            pair = sub.sel(contribution="anomalous_distribution") + sub.sel(contribution="intrinsic_skew")
+            ax.plot(theta, pair, ls=":", color="#0072B2", lw=1.5, label="anomalous_distribution + intrinsic_skew")
+            born = sub.sel(contribution="total") - sub.sel(contribution="intrinsic_skew")
+            ax.plot(theta, born, ls="-.", color="grey", lw=1, label="first-Born total")
             ax.axhline(0, color="grey", lw=0.5)
             ax.set_title(f"{name}, mu = {mu:g}: damping-like", fontsize=8)
             ax.grid(alpha=0.3)
@@ -41,7 +45,7 @@ def make_figure(ds, path):
         ax.legend(fontsize=6)
     axes[0, 0].legend(fontsize=6)
     return save(fig, path, "Rashba ferromagnet, current along x: T = tau_FL m x y + tau_DL m x (m x y), "
-                "first Born, by mechanism")
+                "every n_imp^0 term with intrinsic skew scattering, by mechanism")
 
 
 if __name__ == "__main__":

@@ -419,7 +419,11 @@ def load_study(path):
     study.setdefault("output", f"results/{study['name']}.nc")
     study.setdefault("retries", 2)
     _check_tables(spec)
-    keywords = set(inspect.signature(QUANTITIES[quantity]).parameters) - {"model", "disorder"}
+    params = inspect.signature(QUANTITIES[quantity]).parameters
+    keywords = {name for name, p in params.items() if p.kind is not p.VAR_KEYWORD} - {"model", "disorder"}
+    if quantity == "spin_orbit_torque":  # its **options go to spin_density (and transport)
+        keywords |= set(inspect.signature(QUANTITIES["spin_density"]).parameters) - {
+            "model", "disorder", "observables"}
     check_keys(spec[quantity], keywords, f"bad keyword in [{quantity}] of {path}", f"keyword of {quantity}")
     n_disorders = len(spec["disorder"]) if quantity in DISORDER_QUANTITIES else 1
     check_sweep_size(spec["sweep"], len(spec["models"]), n_disorders)  # before any value is built
