@@ -66,7 +66,9 @@ UNITS = (
 #: or the band structure's own momentum scale, :func:`boltzspin.geometry.fermi.radial_extent`).
 CUTOFF_FACTOR = 1.0e4
 #: Default impurity-density factors of :func:`clean_limit` (geometric, ratio 1/2).
-DENSITY_FACTORS = tuple(2.0 ** -k for k in range(6))
+DENSITY_FACTORS = tuple(2.0 ** -k for k in range(8))
+#: Degree of the polynomial fit of ``f sigma(f n_imp)`` in :func:`clean_limit`.
+FIT_DEGREE = 4
 EPS = np.finfo(float).eps
 
 
@@ -207,7 +209,7 @@ def _graded(c, w, b):
 
 
 def _radial_edges(crossings, widths, r_ext, cutoff):
-    """Panel edges ``[0, ..., cutoff]`` (with ``cutoff/2`` among them) for one ray."""
+    """Panel edges ``[0, ..., cutoff]`` (with ``cutoff/4`` and ``cutoff/2`` among them) for one ray."""
     order = np.argsort(crossings)
     c, w = np.asarray(crossings)[order], np.asarray(widths)[order]
     if len(c) == 0:
@@ -221,7 +223,7 @@ def _radial_edges(crossings, widths, r_ext, cutoff):
             if a < len(c) - 1:
                 edges += _graded(c[a + 1], w[a + 1], right)
         # beyond the outermost crossing the graded panels grow by 2 up to the cutoff
-    edges = np.unique(np.concatenate([np.asarray(edges, dtype=float), [0.5 * cutoff]]))
+    edges = np.unique(np.concatenate([np.asarray(edges, dtype=float), [0.25 * cutoff, 0.5 * cutoff]]))
     edges = edges[(edges >= 0) & (edges <= cutoff)]
     return edges
 
@@ -311,9 +313,9 @@ def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, or
     n = model.n_bands
     j_in = q * v
     j_out = 0.5 * (np.einsum("ab,pibc->piac", s, v) + np.einsum("piab,bc->piac", v, s))
-    half = np.where(r <= 0.5 * cutoff, w, 0.0)
+    partial = (("", w), ("_half", np.where(r <= 0.5 * cutoff, w, 0.0)), ("_quarter", np.where(r <= 0.25 * cutoff, w, 0.0)))
     out = {}
-    for tag, weights in (("", w), ("_half", half)):
+    for tag, weights in partial:
         out["bubble" + tag] = np.zeros((2, 2))
         out["ladder" + tag] = np.zeros((2, 2))
     if metal:
@@ -325,12 +327,12 @@ def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, or
         m3 = np.einsum("piab,pbc->piac", j_out, gr)  # J_i R
         m4 = np.einsum("pjab,pbc->pjac", j_in, x)  # j_j (R - A)
         integrand = (np.einsum("piab,pjba->pij", m1, m2) - np.einsum("piab,pjba->pij", m3, m4)) / (4 * np.pi)
-        for tag, weights in (("", w), ("_half", half)):
+        for tag, weights in partial:
             out["bubble" + tag] = np.real(np.einsum("p,pij->ij", weights, integrand))
             if diagrams == "ladder":
                 out["ladder" + tag] = _ladder(channels, gr, ga, j_in, j_out, weights, n)
     sea = _fermi_sea(h, gamma, mu, j_in, j_out)
-    for tag, weights in (("", w), ("_half", half)):
+    for tag, weights in partial:
         out["fermi_sea" + tag] = np.einsum("p,pij->ij", weights, sea)
     out["gamma"] = gamma
     out["iterations"] = iterations
@@ -414,7 +416,7 @@ def conductivity(model, mu, disorder, observable="charge", charge=-1.0, current=
     cutoff : float, optional
         Momentum cutoff ``Lambda`` of every ``k`` integral; default ``1e4`` times the model's
         radial extent (twice the outermost Fermi crossing or the band scale).  Needed for bands
-        filled to infinity (Dirac); ``sigma_error`` includes ``|X(Lambda) - X(Lambda/2)|``.
+        filled to infinity (Dirac); the reported value is ``2 X(Lambda) - X(Lambda/2)`` (a ``1/Lambda`` tail removed).
     n_angles : int
         Angles of the polar quadrature (even, >= 8).
     order : int
@@ -435,8 +437,8 @@ def conductivity(model, mu, disorder, observable="charge", charge=-1.0, current=
     (the ladder, non-crossing approximation); the ``O(n_imp)`` remainder depends on the
     approximation (the Hermitian part of the self-energy is dropped, the Fermi-sea term uses the
     broadening at ``mu``).  Use :func:`clean_limit` for the weak-disorder limit.
-    ``sigma_error`` = ``|X - X(n_angles/2)| + |X - X(2 order/3)| + |X(Lambda) - X(Lambda/2)|``
-    plus round-off.
+    ``sigma_error`` = ``|X - X(n_angles/2)| + |X - X(2 order/3)|`` + the change of the
+    cutoff extrapolation ``|2 X(Lambda) - 3 X(Lambda/2) + X(Lambda/4)|`` plus round-off.
 
     References
     ----------
@@ -454,11 +456,11 @@ def conductivity(model, mu, disorder, observable="charge", charge=-1.0, current=
     names = ["bubble"] + (["ladder"] if diagrams == "ladder" else []) + ["fermi_sea"]
     for run in (full, coarse_a, coarse_r):  # remove a 1/Lambda tail: X(inf) ~ 2 X(Lambda) - X(Lambda/2)
         for c in names:
-            run[c + "_raw"] = run[c]
+            run[c + "_tail"] = np.abs(2 * run[c] - 3 * run[c + "_half"] + run[c + "_quarter"])
             run[c] = 2 * run[c] - run[c + "_half"]
     values = np.stack([full[c] for c in names])
     disc = np.stack([np.abs(full[c] - coarse_a[c]) + np.abs(full[c] - coarse_r[c])
-                     + np.abs(full[c + "_raw"] - full[c + "_half"]) for c in names])
+                     + full[c + "_tail"] for c in names])
     scale = np.abs(values).max(initial=0.0) + abs(q) * float(np.abs(np.linalg.eigvalsh(s)).max()) / (8 * np.pi)
     rounding = 1e3 * EPS * scale  # sums of ~1e5 terms of mixed sign
     err = disc + rounding
@@ -501,7 +503,8 @@ def conductivity(model, mu, disorder, observable="charge", charge=-1.0, current=
         n_points=int(full["n_points"]),
         state="metal" if np.any(full["gamma"]) else "insulator (no states at mu: Gamma = 0)",
         error_estimate_method=(
-            "sigma_error = |X - X(n_angles/2)| + |X - X(2*order/3)| + |X(cutoff) - X(cutoff/2)| "
+            "value = 2 X(cutoff) - X(cutoff/2) (1/cutoff tail removed); "
+            "sigma_error = |X - X(n_angles/2)| + |X - X(2*order/3)| + |2 X(cutoff) - 3 X(cutoff/2) + X(cutoff/4)| "
             "+ 1e3 eps x scale (round-off)"),
     )
     return ds
@@ -527,17 +530,29 @@ def clean_limit(model, mu, disorder, observable="charge", charge=-1.0, current="
     Computes ``sigma(n)`` at densities ``n = f n_0`` (``f`` in ``factors``, every species scaled by the
     same ratio, strengths fixed) and fits, element by element and weighted by the error estimates,
 
-    .. math:: f\,\sigma(f n_0) = A + B f + C f^2 \;[+ D f^3],
+    .. math:: f\,\sigma(f n_0) = A + B f + C f^2 + D f^3 + E f^4,
 
     returning ``A + B`` (the value of ``A/f + B`` at ``f = 1``: the ``1/n_imp`` term at the given
     density plus the constant term).
 
     Parameters
     ----------
-    model, mu, disorder, observable, charge, current, diagrams
-        As for :func:`conductivity`; ``disorder`` fixes ``n_0`` and the strengths.
+    model : Model
+        A 2D continuum model, as for :func:`conductivity`.
+    mu : float
+        Chemical potential (energy).
+    disorder : Disorder
+        Momentum-independent disorder; its density is ``n_0`` and its strengths stay fixed.
+    observable : str or (n, n) array
+        As for :func:`conductivity`.
+    charge : float
+        Carrier charge ``q`` (electrons ``-1``).
+    current : str
+        ``"conventional"`` (``"conserved"`` is refused, as by :func:`conductivity`).
+    diagrams : str
+        ``"bubble"`` or ``"ladder"`` (``"all"`` is refused).
     factors : sequence of float
-        Density factors ``f`` (at least 5, distinct, in (0, 1]); default ``2^-k``, ``k = 0..5``.
+        Density factors ``f`` (at least 5, distinct, in (0, 1]); default ``2^-k``, ``k = 0..7``.
     **options
         Passed to :func:`conductivity` (``self_consistent``, ``cutoff``, ``n_angles``, ``order``).
 
@@ -550,8 +565,10 @@ def clean_limit(model, mu, disorder, observable="charge", charge=-1.0, current="
 
     Notes
     -----
-    ``sigma_error`` = statistical error of the quadratic fit (from the points' ``sigma_error``)
-    + ``|quadratic - cubic|`` (the truncation of the expansion in ``n_imp``).
+    The polynomial degree is 4 (less with fewer than 6 factors).  ``sigma_error`` = statistical
+    error of the fit (from the points' ``sigma_error``, scaled by ``sqrt(chi^2/dof)`` when larger
+    than one) + the change when the degree is lowered by one (truncation of the expansion in
+    ``n_imp``).
     """
     f = np.asarray(factors, dtype=float)
     if f.ndim != 1 or len(f) < 5 or np.any(f <= 0) or np.any(f > 1) or len(np.unique(f)) != len(f):
@@ -562,25 +579,25 @@ def clean_limit(model, mu, disorder, observable="charge", charge=-1.0, current="
     e = np.stack([x * r.sigma_error.sel(contribution="total").values for x, r in zip(f, runs)])
     e = np.maximum(e, 1e-300)
     out = {key: np.zeros((2, 2)) for key in ("value", "err", "a", "b", "a_err", "b_err")}
+    degree = min(FIT_DEGREE, len(f) - 2)  # keep at least one degree of freedom
     for i in range(2):
         for j in range(2):
             fits = []
-            for degree in (2, 3):
-                basis = np.stack([f**p for p in range(degree + 1)], axis=-1) / e[:, i, j, None]
-                coef, *_ = np.linalg.lstsq(basis, y[:, i, j] / e[:, i, j], rcond=None)
-                cov = np.linalg.pinv(basis.T @ basis)
-                fits.append((coef, cov))
-            (c2, cov2), (c3, _) = fits
-            g = np.array([1.0, 1.0, 0.0])
-            stat = float(np.sqrt(max(g @ cov2 @ g, 0.0)))
-            resid = y[:, i, j] - np.stack([f**p for p in range(3)], -1) @ c2
-            chi = float(np.sqrt(np.sum((resid / e[:, i, j]) ** 2) / max(len(f) - 3, 1)))
-            stat *= max(chi, 1.0)
-            out["value"][i, j] = c2[0] + c2[1]
-            out["err"][i, j] = stat + abs((c2[0] + c2[1]) - (c3[0] + c3[1]))
-            out["a"][i, j], out["b"][i, j] = c2[0], c2[1]
-            out["a_err"][i, j] = float(np.sqrt(max(cov2[0, 0], 0))) * max(chi, 1.0) + abs(c2[0] - c3[0])
-            out["b_err"][i, j] = float(np.sqrt(max(cov2[1, 1], 0))) * max(chi, 1.0) + abs(c2[1] - c3[1])
+            for deg in (degree, degree - 1):
+                basis = np.stack([f**p for p in range(deg + 1)], axis=-1)
+                coef, *_ = np.linalg.lstsq(basis / e[:, i, j, None], y[:, i, j] / e[:, i, j], rcond=None)
+                cov = np.linalg.pinv((basis / e[:, i, j, None]).T @ (basis / e[:, i, j, None]))
+                resid = (y[:, i, j] - basis @ coef) / e[:, i, j]
+                chi = float(np.sqrt(np.sum(resid**2) / max(len(f) - deg - 1, 1)))
+                fits.append((coef, cov * max(chi, 1.0) ** 2))
+            (c_hi, cov), (c_lo, _) = fits
+            g = np.zeros(len(c_hi))
+            g[:2] = 1.0
+            out["value"][i, j] = c_hi[0] + c_hi[1]
+            out["err"][i, j] = float(np.sqrt(max(g @ cov @ g, 0.0))) + abs(c_hi[0] + c_hi[1] - c_lo[0] - c_lo[1])
+            out["a"][i, j], out["b"][i, j] = c_hi[0], c_hi[1]
+            out["a_err"][i, j] = float(np.sqrt(max(cov[0, 0], 0.0))) + abs(c_hi[0] - c_lo[0])
+            out["b_err"][i, j] = float(np.sqrt(max(cov[1, 1], 0.0))) + abs(c_hi[1] - c_lo[1])
     units = "q*[s]/hbar (hbar = 1)"
     ds = xr.Dataset(
         {
@@ -603,8 +620,9 @@ def clean_limit(model, mu, disorder, observable="charge", charge=-1.0, current="
     attrs = dict(runs[0].attrs)
     attrs.update(
         disorder=repr(disorder),
-        fit="f sigma(f n_imp) = A + B f + C f^2 (weighted least squares); sigma = A + B",
-        fit_error="statistical (from sigma_error, scaled by sqrt(chi^2/dof) when > 1) + |quadratic - cubic fit|",
+        fit=f"f sigma(f n_imp) = polynomial of degree {degree} in f (weighted least squares); sigma = A + B",
+        fit_error=f"statistical (from sigma_error, scaled by sqrt(chi^2/dof) when > 1) + |degree {degree} - degree "
+                  f"{degree - 1} fit|",
     )
     ds.attrs.update(attrs)
     return ds
