@@ -176,6 +176,23 @@ def test_dirac_weak_disorder_limit_sxx_and_ladder_hall():
     assert not bool(cmp.agree.sel(i="y", j="x"))  # the intrinsic skew term is beyond first Born
 
 
+@pytest.mark.slow
+def test_dirac_self_consistent_born_same_weak_disorder_limit():
+    """Self-consistency changes Gamma at relative O(n_imp log cutoff): A_xx and the Hall B are unchanged.
+
+    With self-consistent Born the vertex equation is exactly singular (Ward identity); the
+    minimum-norm solution is used."""
+    v, gap, e_f, n_imp, u0 = 1.0, 0.3, 0.5, 0.1, 1.0
+    sxx, ladder, _ = dirac_targets(e_f, gap, v, n_imp, u0)
+    ds = bs.kubo.clean_limit(bs.MassiveDirac(v, gap), e_f, bs.DeltaCorrelated(n_imp, u0), self_consistent=True,
+                             **FAST)
+    assert ds.attrs["self_consistent_iterations"] > 1
+    a_err = float(ds.inverse_density_term_error.sel(i="x", j="x"))
+    assert abs(float(ds.inverse_density_term.sel(i="x", j="x")) - sxx) <= a_err and a_err < 1e-6 * sxx
+    err = float(ds.sigma_error.sel(i="y", j="x"))
+    assert abs(float(ds.sigma.sel(i="y", j="x")) - ladder) <= err and err < 1e-4 * ladder
+
+
 # ------------------------------------------------------------------------------------------------
 # Rashba
 # ------------------------------------------------------------------------------------------------

@@ -349,10 +349,18 @@ def _ladder(channels, gr, ga, j_in, j_out, w, n):
     lhs = np.eye(n * n) - t @ kern
     rhs = np.stack([t @ s_j[j].ravel() for j in range(2)], axis=-1)
     cond = np.linalg.cond(lhs)
-    if not np.isfinite(cond) or cond > 1e12:
-        raise SolverError(f"the ladder vertex equation is singular (condition number {cond:.3g}); this happens "
-                          "when the disorder conserves a quantity the vertex carries. Use diagrams='bubble'")
-    dv = np.linalg.solve(lhs, rhs)  # (n^2, 2)
+    if np.isfinite(cond) and cond < 1e10:
+        dv = np.linalg.solve(lhs, rhs)  # (n^2, 2)
+    else:
+        # Self-consistent Born makes 1 - T K exactly singular (Ward identity: the uniform density mode
+        # Gamma is a null vector). The field vertex is orthogonal to that mode; take the minimum-norm
+        # solution and insist that it solves the system.
+        dv = np.linalg.lstsq(lhs, rhs, rcond=1e-10)[0]
+        resid = np.abs(lhs @ dv - rhs).max() / max(np.abs(rhs).max(), 1e-300)
+        if resid > 1e-8:
+            raise SolverError(f"the ladder vertex equation is singular (condition number {cond:.3g}) and the "
+                              f"field vertex is not in its range (relative residual {resid:.3g}): the disorder "
+                              "conserves a quantity the vertex carries. Use diagrams='bubble'")
     dv = np.moveaxis(dv.reshape(n, n, 2), -1, 0)  # (j, n, n)
     return np.real(np.einsum("iab,jba->ij", q_i, dv)) / (2 * np.pi)
 
