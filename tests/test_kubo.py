@@ -281,3 +281,36 @@ def test_refusals(kwargs, error, match):
         bs.kubo.conductivity(**args)
     with pytest.raises(bs.ModelError, match="factors"):
         bs.kubo.clean_limit(bs.MassiveDirac(1.0, 0.3), 0.5, bs.DeltaCorrelated(0.1, 1.0), factors=(1.0, 0.5))
+
+
+@pytest.mark.slow
+@settings(derandomize=True, max_examples=2, deadline=None)
+@given(seed=st.integers(0, 2**31))
+def test_random_two_band_kp_sxx_equals_boltzmann(seed):
+    """H = k^2/2m + sum_ia c_ia k_i sigma_a + h.sigma with random c, h (no symmetry): the 1/n_imp term of the
+    Kubo conductivity tensor equals boltzspin's Boltzmann contribution."""
+    rng = np.random.default_rng(seed)
+    c = 0.3 * rng.normal(size=(2, 3))
+    h = 0.1 * rng.normal(size=3)
+    pauli = np.array(bs.models.continuum.PAULI)
+
+    def ham(k):
+        kin = np.sum(k**2, -1)[..., None, None] / 2 * np.eye(2)
+        return kin + np.einsum("...i,ia,abc->...bc", k, c, pauli) + np.einsum("a,abc->bc", h, pauli)
+
+    def vel(k):
+        return (k[..., :, None, None] * np.eye(2) + np.einsum("ia,abc->ibc", c, pauli)
+                + 0 * k[..., :, None, None])
+
+    model = bs.KPModel(ham, velocity=vel, operators={"sz": pauli[2] / 2}, name="random")
+    mu, dis = 1.0, bs.DeltaCorrelated(0.05, 1.0)
+    ds = bs.kubo.clean_limit(model, mu, dis, observable="charge", charge=Q)
+    tr = bs.transport(model, mu, dis, observable="charge", charge=Q, n_points=128)
+    scale = float(tr.sigma.sel(contribution="boltzmann", i="x", j="x"))
+    for i in ("x", "y"):
+        for j in ("x", "y"):
+            a = float(ds.inverse_density_term.sel(i=i, j=j))
+            a_err = float(ds.inverse_density_term_error.sel(i=i, j=j))
+            boltz = float(tr.sigma.sel(contribution="boltzmann", i=i, j=j))
+            assert abs(a - boltz) <= a_err + float(tr.sigma_error.sel(contribution="boltzmann", i=i, j=j))
+            assert a_err < 1e-5 * scale
