@@ -314,3 +314,12 @@ def test_random_two_band_kp_sxx_equals_boltzmann(seed):
             boltz = float(tr.sigma.sel(contribution="boltzmann", i=i, j=j))
             assert abs(a - boltz) <= a_err + float(tr.sigma_error.sel(contribution="boltzmann", i=i, j=j))
             assert a_err < 1e-5 * scale
+
+
+def test_refuses_fermi_pockets_off_the_origin():
+    """A Fermi line not enclosing k = 0 (shifted parabolic band) is refused, not integrated badly."""
+    model = bs.KPModel(lambda k: (np.sum((k - np.array([2.0, 0.0]))**2, -1) / 2)[..., None, None] * np.ones((1, 1)),
+                       velocity=lambda k: (k - np.array([2.0, 0.0]))[..., None, None] * np.ones((1, 1)),
+                       name="shifted")
+    with pytest.raises(bs.FermiSurfaceError, match="enclose k = 0"):
+        bs.kubo.conductivity(model, 0.5, bs.DeltaCorrelated(0.05, 1.0), **FAST)

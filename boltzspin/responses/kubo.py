@@ -46,8 +46,8 @@ import numpy as np
 import xarray as xr
 
 from ..collisions.disorder import PROFILE_CONSTANT, Disorder
-from ..errors import BoltzspinError, DisorderError, ModelError, SolverError
-from ..geometry.fermi import radial_extent
+from ..errors import BoltzspinError, DisorderError, FermiSurfaceError, ModelError, SolverError
+from ..geometry.fermi import radial_extent, scan_rays
 from ..models.continuum import check_model, resolve_observable
 from ..models.tight_binding import TightBinding
 
@@ -228,15 +228,36 @@ def _radial_edges(crossings, widths, r_ext, cutoff):
     return edges
 
 
-def _grid(model, mu, channels, n_angles, order, cutoff, r_ext, gamma_width=None):
+def _certified_crossings(model, mu, n_angles, r_ext):
+    """Crossings per ray expected by boltzspin's certified Fermi-surface scan (:func:`scan_rays`).
+
+    Raises :class:`FermiSurfaceError` for Fermi pockets that do not enclose ``k = 0`` (not supported by
+    the polar quadrature about the origin) and whatever the certified scan refuses.
+    """
+    scan = scan_rays(model, mu, max(int(n_angles), 16), k_max=r_ext)
+    if scan.pockets:
+        raise FermiSurfaceError(
+            f"mu={mu} has {len(scan.pockets)} Fermi pocket(s) that do not enclose k = 0; boltzspin.kubo integrates "
+            "in polar coordinates about k = 0 and supports only Fermi lines that enclose it. Choose mu so that "
+            "every Fermi line encloses k = 0, or use boltzspin.transport")
+    return scan.roots.shape[1]
+
+
+def _grid(model, mu, channels, n_angles, order, cutoff, r_ext, expected=None, crossings=None):
     """Polar quadrature: momenta ``(P, 2)``, weights ``(P,)`` including ``k dk dtheta / (2 pi)^2``, radii,
     the Born broadening and crossing data."""
     theta = 2 * np.pi * np.arange(n_angles) / n_angles
-    ray, rc, band, vr, proj = _crossings(model, mu, theta, r_ext)
+    ray, rc, band, vr, proj = _crossings(model, mu, theta, r_ext) if crossings is None else crossings
+    if expected is not None:
+        counts = np.bincount(ray, minlength=n_angles)
+        if np.any(counts != expected):
+            raise FermiSurfaceError(
+                f"the radial scan found {counts.min()}..{counts.max()} crossings of mu={mu} per ray where the "
+                f"certified Fermi-surface scan finds {expected}: a crossing closer to another than the scan's "
+                "resolution, or a ray tangent to a Fermi line. Move mu slightly")
     n = model.n_bands
     gamma = _born_gamma(channels, theta, ray, rc, vr, proj, n) if len(rc) else np.zeros((n, n), dtype=complex)
-    g_width = gamma if gamma_width is None else gamma_width
-    gnn = np.real(np.einsum("cab,ba->c", proj, g_width)) if len(rc) else np.zeros(0)
+    gnn = np.real(np.einsum("cab,ba->c", proj, gamma)) if len(rc) else np.zeros(0)
     widths = np.where(gnn > 0, gnn / np.maximum(np.abs(vr), 1e-300), 1e-6 * np.maximum(rc, 1e-300))
     widths = np.maximum(widths, 1e-12 * np.maximum(rc, 1e-300))
     x, wx = _gl(order)
@@ -302,9 +323,10 @@ def _sea_phi(lam_n, lam_m, mu):
     return out
 
 
-def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, order, cutoff, r_ext):
+def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, order, cutoff, r_ext, expected=None,
+              crossings=None):
     """All diagram classes at one resolution: dict of ``(2, 2)`` arrays, with the cutoff/2 partial sums."""
-    k, w, r, gamma, metal = _grid(model, mu, channels, n_angles, order, cutoff, r_ext)
+    k, w, r, gamma, metal = _grid(model, mu, channels, n_angles, order, cutoff, r_ext, expected, crossings)
     h = model.hamiltonian(k)
     iterations = 0
     if self_consistent:
@@ -327,10 +349,17 @@ def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, or
         m3 = np.einsum("piab,pbc->piac", j_out, gr)  # J_i R
         m4 = np.einsum("pjab,pbc->pjac", j_in, x)  # j_j (R - A)
         integrand = (np.einsum("piab,pjba->pij", m1, m2) - np.einsum("piab,pjba->pij", m3, m4)) / (4 * np.pi)
+        if diagrams == "ladder":
+            per_point = (
+                np.einsum("pac,pdb->pabcd", gr, ga).reshape(len(w), n * n, n * n),  # X -> R X A per point
+                _dress_matrix(channels, n),
+                gr[:, None] @ j_in @ ga[:, None],  # R j_j A
+                ga[:, None] @ j_out @ gr[:, None],  # A J_i R
+            )
         for tag, weights in partial:
             out["bubble" + tag] = np.real(np.einsum("p,pij->ij", weights, integrand))
             if diagrams == "ladder":
-                out["ladder" + tag] = _ladder(channels, gr, ga, j_in, j_out, weights, n)
+                out["ladder" + tag] = _ladder(channels, per_point, weights, n)
     sea = _fermi_sea(h, gamma, mu, j_in, j_out)
     for tag, weights in partial:
         out["fermi_sea" + tag] = np.einsum("p,pij->ij", weights, sea)
@@ -340,12 +369,23 @@ def _evaluate(model, mu, channels, s, q, diagrams, self_consistent, n_angles, or
     return out
 
 
-def _ladder(channels, gr, ga, j_in, j_out, w, n):
+def _wsum(w, x):
+    """``sum_p w_p x_p`` over the first axis (real weights, complex values)."""
+    flat = x.reshape(len(w), -1)
+    return (w @ flat.real + 1j * (w @ flat.imag)).reshape(x.shape[1:])
+
+
+def _dress_matrix(channels, n):
+    """The superoperator ``X -> sum_a gamma_a U_a X U_a`` as an ``(n^2, n^2)`` matrix (row-major vec)."""
+    return sum(g * np.einsum("ac,db->abcd", u, u) for g, u in channels).reshape(n * n, n * n)
+
+
+def _ladder(channels, per_point, w, n):
     r"""Vertex-correction part ``(1/2pi) Tr[J_i G^R dV_j G^A]`` of the ladder-dressed ``G^R j_j G^A`` bubble."""
-    kern = np.einsum("p,pac,pdb->abcd", w, gr, ga).reshape(n * n, n * n)  # X -> int R X A
-    t = sum(g * np.einsum("ac,db->abcd", u, u) for g, u in channels).reshape(n * n, n * n)  # X -> sum g U X U
-    s_j = np.einsum("p,pab,pjbc,pcd->jad", w, gr, j_in, ga)  # int R j_j A
-    q_i = np.einsum("p,pab,pibc,pcd->iad", w, ga, j_out, gr)  # int A J_i R
+    kern_p, t, rja, ajr = per_point
+    kern = _wsum(w, kern_p)  # X -> int R X A
+    s_j = _wsum(w, rja)  # int R j_j A, (2, n, n)
+    q_i = _wsum(w, ajr)  # int A J_i R
     lhs = np.eye(n * n) - t @ kern
     rhs = np.stack([t @ s_j[j].ravel() for j in range(2)], axis=-1)
     cond = np.linalg.cond(lhs)
@@ -457,10 +497,14 @@ def conductivity(model, mu, disorder, observable="charge", charge=-1.0, current=
     channels = _channels(model, disorder)
     r_ext = radial_extent(model, mu)
     lam = CUTOFF_FACTOR * r_ext if cutoff is None else cutoff
+    expected = _certified_crossings(model, mu, n_angles, r_ext)
     args = (model, mu, channels, s, q, diagrams, self_consistent)
-    full = _evaluate(*args, n_angles, order, lam, r_ext)
-    coarse_a = _evaluate(*args, n_angles // 2, order, lam, r_ext)
-    coarse_r = _evaluate(*args, n_angles, max(4, (2 * order) // 3), lam, r_ext)
+    cross = _crossings(model, mu, 2 * np.pi * np.arange(n_angles) / n_angles, r_ext)
+    even = cross[0] % 2 == 0  # the n_angles/2 rays are the even ones
+    cross_half = (cross[0][even] // 2,) + tuple(x[even] for x in cross[1:])
+    full = _evaluate(*args, n_angles, order, lam, r_ext, expected, cross)
+    coarse_a = _evaluate(*args, n_angles // 2, order, lam, r_ext, expected, cross_half)
+    coarse_r = _evaluate(*args, n_angles, max(4, (2 * order) // 3), lam, r_ext, expected, cross)
     names = ["bubble"] + (["ladder"] if diagrams == "ladder" else []) + ["fermi_sea"]
     for run in (full, coarse_a, coarse_r):  # remove a 1/Lambda tail: X(inf) ~ 2 X(Lambda) - X(Lambda/2)
         for c in names:
