@@ -174,6 +174,8 @@ def test_dirac_weak_disorder_limit_sxx_and_ladder_hall():
     assert float(cmp.difference.sel(i="y", j="x")) == pytest.approx(hall - float(tr.sigma.sel(
         contribution="total", i="y", j="x")), rel=1e-12)
     assert not bool(cmp.agree.sel(i="y", j="x"))  # the intrinsic skew term is beyond first Born
+    assert bool(cmp.inverse_density_agree.all())
+    assert float(cmp.inverse_density_difference_error.sel(i="x", j="x")) < 1e-7 * sxx
 
 
 @pytest.mark.slow

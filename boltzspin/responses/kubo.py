@@ -698,12 +698,18 @@ def compare(ds_kubo, ds_boltzmann):
         Boltzmann), ``difference_error`` (sum of the two errors) and ``agree``
         (``|difference| <= difference_error``), all with dims ``("i", "j")``, plus the
         Boltzmann contributions as ``boltzmann_parts`` (dims ``("contribution", "i", "j")``).
+        For a :func:`clean_limit` dataset also ``kubo_inverse_density_term`` (``A``, the
+        ``1/n_imp`` term) beside the Boltzmann ``boltzmann`` contribution:
+        ``inverse_density_difference``, ``inverse_density_difference_error`` and
+        ``inverse_density_agree``.
 
     Notes
     -----
     The ladder Kubo result contains, beyond the first-Born Boltzmann contributions, the
     fourth-order "intrinsic skew scattering" of Gaussian disorder (same order as the side jump),
-    so the Hall parts agree only where that term vanishes; ``sigma_xx`` agrees in the clean limit.
+    so the Hall parts agree only where that term vanishes.  The ``n_imp^0`` term of the
+    longitudinal conductivity depends on the treatment of the self-energy; compare its
+    ``1/n_imp`` term (``inverse_density_*``) with the Boltzmann contribution.
     """
     for key in ("charge", "observable"):
         if key in ds_kubo.attrs and key in ds_boltzmann.attrs and ds_kubo.attrs[key] != ds_boltzmann.attrs[key]:
@@ -726,6 +732,15 @@ def compare(ds_kubo, ds_boltzmann):
         "agree": (np.abs(diff) <= derr).drop_vars("contribution", errors="ignore"),
         "boltzmann_parts": ds_boltzmann.sigma,
     })
+    if "inverse_density_term" in ds_kubo:
+        a, a_err = ds_kubo.inverse_density_term, ds_kubo.inverse_density_term_error
+        bz = ds_boltzmann.sigma.sel(contribution="boltzmann").drop_vars("contribution")
+        bz_err = ds_boltzmann.sigma_error.sel(contribution="boltzmann").drop_vars("contribution")
+        ds["kubo_inverse_density_term"] = a
+        ds["kubo_inverse_density_term_error"] = a_err
+        ds["inverse_density_difference"] = a - bz
+        ds["inverse_density_difference_error"] = a_err + bz_err
+        ds["inverse_density_agree"] = np.abs(a - bz) <= a_err + bz_err
     ds.attrs.update(units=UNITS, charge=ds_boltzmann.attrs.get("charge"), observable=ds_boltzmann.attrs.get("observable"),
                     kubo=ds_kubo.attrs.get("method", ""), boltzmann_scattering=ds_boltzmann.attrs.get("scattering", ""))
     return ds
