@@ -215,6 +215,20 @@ def test_rashba_conventional_spin_hall_vanishes_with_ladder():
 
 
 @pytest.mark.slow
+def test_rashba_below_band_crossing_spin_hall_null_and_sxx():
+    """mu below the band crossing (an annulus of the lower band): sxx = Boltzmann, ladder spin Hall = 0."""
+    model, dis, mu = bs.Rashba(1.0, 0.5), bs.DeltaCorrelated(0.02, 1.0), -0.05
+    tr = bs.transport(model, mu, dis, observable="charge", charge=Q, n_points=128)
+    boltz = float(tr.sigma.sel(contribution="boltzmann", i="x", j="x"))
+    ds = bs.kubo.clean_limit(model, mu, dis, observable="charge", charge=Q, **FAST)
+    a_err = float(ds.inverse_density_term_error.sel(i="x", j="x"))
+    assert abs(float(ds.inverse_density_term.sel(i="x", j="x")) - boltz) <= a_err and a_err < 1e-6 * boltz
+    spin = bs.kubo.clean_limit(model, mu, dis, observable="sz", charge=Q, **FAST)
+    err = float(spin.sigma_error.sel(i="x", j="y"))
+    assert abs(float(spin.sigma.sel(i="x", j="y"))) <= err and err < 1e-4 / (8 * np.pi)
+
+
+@pytest.mark.slow
 def test_rashba_conventional_spin_hall_bubble_is_intrinsic():
     model, dis, mu = bs.Rashba(1.0, 0.5), bs.DeltaCorrelated(0.05, 1.0), 0.6
     tr = bs.transport(model, mu, dis, observable="sz", charge=Q, n_points=64)
