@@ -147,7 +147,10 @@ def _eigh(model, k):
 
 
 def _crossings(model, mu, theta, r_ext):
-    """Clean Fermi crossings along rays: list over rays of arrays ``(r, band)``, plus velocities and projectors."""
+    """Clean Fermi crossings along the rays ``theta``: flat arrays ``(ray, r, band, v_r, projector)``.
+
+    Radial scan (1600 geometric samples up to ``r_ext``), then bisection on the sorted band energy.
+    """
     dirs = np.stack([np.cos(theta), np.sin(theta)], axis=-1)
     r = np.concatenate([[0.0], np.geomspace(r_ext * 1e-6, r_ext, 1600)])
     e = np.linalg.eigvalsh(model.hamiltonian(r[None, :, None] * dirs[:, None, :])) - mu  # (N, R, n)
@@ -222,7 +225,6 @@ def _radial_edges(crossings, widths, r_ext, cutoff):
             edges += _graded(c[a], w[a], right)
             if a < len(c) - 1:
                 edges += _graded(c[a + 1], w[a + 1], right)
-        # beyond the outermost crossing the graded panels grow by 2 up to the cutoff
     edges = np.unique(np.concatenate([np.asarray(edges, dtype=float), [0.25 * cutoff, 0.5 * cutoff]]))
     edges = edges[(edges >= 0) & (edges <= cutoff)]
     return edges
