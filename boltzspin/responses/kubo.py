@@ -56,6 +56,7 @@ __all__ = ["conductivity", "clean_limit", "compare", "CONTRIBUTIONS", "UNITS"]
 #: Diagram classes of the ``contribution`` coordinate (``"ladder"`` only with ``diagrams="ladder"``).
 CONTRIBUTIONS = ("bubble", "ladder", "fermi_sea", "total")
 
+#: Units and sign conventions, recorded in ``attrs["units"]`` of every result.
 UNITS = (
     "hbar = 1; k and energies in the model's units; J_i = sigma_ij E_j; "
     "sigma in units of q*[s]/hbar (2D); q is the carrier charge (electrons q = -1); "
