@@ -6,11 +6,13 @@ charge ``q`` explicit (electrons ``q = -1``).  Entry point: :func:`transport`.
 """
 
 from .collisions.disorder import (
+    BinaryAlloy,
     DeltaCorrelated,
     GaussianCorrelated,
     MagneticImpurities,
     Potential,
     ScreenedCoulomb,
+    StrengthDistribution,
 )
 from .errors import (
     BoltzspinError,
@@ -68,6 +70,8 @@ __all__ = [
     "MagneticImpurities",
     "Potential",
     "ScreenedCoulomb",
+    "StrengthDistribution",
+    "BinaryAlloy",
     "BoltzspinError",
     "ConvergenceError",
     "DegenerateBandsError",

@@ -285,7 +285,7 @@ def test_bad_skew_inputs_are_refused_with_a_remedy():
     with pytest.raises(bs.DisorderError, match="nonzero"):
         BinaryAlloy(0.01, 0.0)
     model, d = bs.MassiveDirac(1.0, 0.4), bs.DeltaCorrelated(0.01, 1.0)
-    with pytest.raises(bs.ModelError, match="intrinsic_skew and pair_skew.*skew_scattering"):
+    with pytest.raises(bs.ModelError, match="includes pair_skew.*skew_scattering"):
         bs.transport(model, 1.0, d, "charge", scattering="skew")
     with pytest.raises(bs.ModelError, match="not computed"):
         bs.transport(model, 1.0, d, "charge", scattering=("skew_scattering", "pair_skew"))

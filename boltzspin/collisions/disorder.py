@@ -689,7 +689,22 @@ class StrengthDistribution(Disorder):
         return _check_matrix(f"{type(self).__name__}.matrix", self.matrix, n)
 
     def U(self, q, strength, n=2):
-        """``strength * matrix`` for one impurity of the given ``strength``, broadcast over ``q``."""
+        """``strength * matrix`` for one impurity of the given ``strength``, broadcast over ``q``.
+
+        Parameters
+        ----------
+        q : (..., D) array
+            Momentum transfer ``k' - k``.
+        strength : float
+            The strength ``u`` of this impurity (energy x area in 2D).
+        n : int
+            Matrix size when ``matrix`` is None (default 2).
+
+        Returns
+        -------
+        (..., n, n) array
+            ``U(q)`` of this impurity.
+        """
         q = np.asarray(q, dtype=float)
         m = self._matrix(n if self.matrix is None else self.matrix.shape[0])
         return strength * np.broadcast_to(m, q.shape[:-1] + m.shape)

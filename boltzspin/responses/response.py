@@ -45,6 +45,7 @@ from ..models.continuum import MassiveDirac, Rashba, check_model, resolve_observ
 from ..models.tight_binding import TightBinding
 from ..collisions.scattering import METHODS, SPARSE_TOL, check_disorder, scattering
 from ..collisions.skew import skew_scattering
+from ..collisions.intrinsic_skew import intrinsic_skew_scattering
 from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, roundoff, window_error
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
@@ -66,20 +67,30 @@ CONTRIBUTIONS = (
 #: (documentation: Theory, "Skew scattering").
 SKEW_CONTRIBUTIONS = ("skew_scattering", "intrinsic_skew", "pair_skew")
 #: The mechanisms this version computes.
-IMPLEMENTED_SKEW = ("skew_scattering",)
+IMPLEMENTED_SKEW = ("skew_scattering", "intrinsic_skew")
 
 
 def check_scattering(scattering):
     """The beyond-Born mechanisms named by ``scattering``, as a tuple (empty for ``"born"``).
 
     ``"born"``: first Born only.  A sequence of names from :data:`SKEW_CONTRIBUTIONS`
-    selects mechanisms.  ``"skew"`` asks for all three; intrinsic and pair skew
-    scattering are not computed by this version, so it is refused rather than
-    returning a total that silently lacks terms of the order of the side jump.
+    selects mechanisms.  ``"skew"`` asks for all three; pair skew scattering is
+    not computed by this version, so it is refused rather than returning a total
+    that silently lacks terms of the order of the side jump.
+
+    Parameters
+    ----------
+    scattering : "born", "skew" or sequence of str
+        The requested mechanisms.
+
+    Returns
+    -------
+    tuple of str
+        The mechanisms, in the order of :data:`SKEW_CONTRIBUTIONS`.
     """
     missing = [m for m in SKEW_CONTRIBUTIONS if m not in IMPLEMENTED_SKEW]
-    remedy = (f"use scattering={IMPLEMENTED_SKEW!r} for the third-order skew scattering alone (its total then "
-              f"lacks {' and '.join(missing)}, which are of the order of the side jump), or scattering='born'")
+    remedy = (f"use scattering={IMPLEMENTED_SKEW!r} for the mechanisms this version computes (the total then "
+              f"lacks {' and '.join(missing)}, of the order of the side jump), or scattering='born'")
     if isinstance(scattering, str):
         if scattering == "born":
             return ()
@@ -246,10 +257,12 @@ def _check_resources_window(model, n_points, temperature, energy_step, options):
 def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_points, mechanisms=()):
     """Refuse a collision operator or Boltzmann solve that would exceed the budget (exact N, operator kinds).
 
-    With ``skew_scattering`` the dense (q-dependent) third-moment terms count too.
+    With ``skew_scattering`` the dense (q-dependent) third-moment terms count too, with
+    ``intrinsic_skew`` its O(N^2 n) band-resolved pair tensors where the dense form is needed.
     """
     from ..collisions.scattering import _choose, _kept_fraction, _sparse_cutoff
     from ..collisions.skew import dense_terms, estimate as skew_estimate
+    from ..collisions.intrinsic_skew import estimate as isk_estimate, lowrank_applies
 
     channels = disorder.channels(model)
     kinds = [_choose(method, ch, fs.k, sparse_tol) for ch in channels]
@@ -259,10 +272,13 @@ def _check_resources_collisions(fs, disorder, model, method, sparse_tol, n_point
     power = dim - 1 if uses_grid(model) else 1  # Fermi points per sheet grow as n_points^(D-1) on grids
 
     n_dense_skew = dense_terms(disorder, model, method) if "skew_scattering" in mechanisms else 0
+    dense_isk = "intrinsic_skew" in mechanisms and (method == "dense" or not lowrank_applies(disorder, model))
 
     def build(v, kinds=kinds):
         n_v = n_fermi * (v / n_points) ** power
         est = resources.estimate_collisions(n_v, n, dim, kinds, kept)
+        if dense_isk:
+            est = est + isk_estimate(n_v, n, len(channels))
         return est + skew_estimate(n_v, n, n_dense_skew) if n_dense_skew else est
 
     est = build(n_points)
@@ -542,8 +558,12 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
         :data:`CONTRIBUTIONS`.  ``("skew_scattering",)``: also the third-order
         skew scattering from the disorder's third moment, a contribution
         ``skew_scattering`` (``~ n_imp <u^3> / (n_imp <u^2>)^2``) included in ``total``.
-        ``"skew"`` (all of :data:`SKEW_CONTRIBUTIONS`) is refused: intrinsic and
-        pair skew scattering are not computed yet.
+        ``"intrinsic_skew"`` in the sequence: the fourth-order antisymmetric rate of the
+        Gaussian (second-moment) disorder, non-crossing diagrams, a contribution
+        ``intrinsic_skew`` independent of ``n_imp`` (low rank, O(N n^2), for q-independent
+        disorder; dense, O(N^3 n) time and O(N^2 n) memory, otherwise or with ``method="dense"``).
+        ``"skew"`` (all of :data:`SKEW_CONTRIBUTIONS`) is refused: pair skew
+        scattering (crossed diagrams) is not computed yet.
     progress : bool
         Draw a tqdm progress bar on stderr: one step per Fermi-window energy at
         ``T > 0``, one per stage (Fermi surface and sea, collision operator,
@@ -715,7 +735,7 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
     names = contribution_names(mechanisms)[1:-1]
     parts, rounding, magnitude = dict.fromkeys(names, zero), dict.fromkeys(names, zero), dict.fromkeys(names, zero)
     diag = dict(residual=0.0, iterations=0, n_sets=0, asym=0.0, bound=0.0, methods=[], projection=0.0,
-                skew_methods=[], skew_projection=0.0)
+                skew_methods=[], skew_projection=0.0, intrinsic_skew_projection=0.0)
     if not fs.n_points:
         return parts, rounding, magnitude, diag
     scat = scattering(fs, disorder, model, s_matrix, method=method, sparse_tol=sparse_tol)
@@ -747,11 +767,35 @@ def _surface_contributions(fs, disorder, model, s_matrix, q, method, sparse_tol,
             + np.einsum("pi,pj->ij", w[:, None] * scat.s_dipole, source)
         skew_bound = skew.source_bound(phi)
         diag.update(skew_methods=skew.methods, skew_projection=float(skew_sol.source_projection.max()))
-    diag.update(residual=float(max(sol.residual.max(), 0.0 if skew_sol is None else skew_sol.residual.max())),
-                iterations=int(sol.iterations + (0 if skew_sol is None else skew_sol.iterations)),
+    isk_sol = isk_bound = None
+    if "intrinsic_skew" in mechanisms:
+        # the same expansion with the fourth-order antisymmetric rate of the Gaussian disorder:
+        # K phi_isk = S4[phi0], phi_isk independent of n_imp (theory page "Skew scattering")
+        isk = intrinsic_skew_scattering(fs, disorder, model,
+                                        method=method if method in ("lowrank", "dense") else "auto")
+        source = isk.matvec(phi)
+        isk_sol = solve_boltzmann(scat, source, fs.sheet, tol=solver_tol)
+        parts["intrinsic_skew"] = np.einsum("p,pj,pi->ij", w * s, isk_sol.phi, v)
+        parts["dipole_change"] = parts["dipole_change"] \
+            + np.einsum("p,pj,pi->ij", w, isk_sol.phi, dipole_velocity) \
+            + np.einsum("pi,pj->ij", w[:, None] * scat.s_dipole, source)
+        isk_bound = isk.source_bound(phi)
+        diag.update(intrinsic_skew_projection=float(isk_sol.source_projection.max()), intrinsic_skew_method=isk.method)
+    extra = [x for x in (skew_sol, isk_sol) if x is not None]
+    diag.update(residual=float(max([sol.residual.max()] + [x.residual.max() for x in extra])),
+                iterations=int(sol.iterations + sum(x.iterations for x in extra)),
                 projection=float(sol.source_projection[:dim].max()), n_sets=sol.n_sets,
                 asym=scat.kernel_asymmetry, bound=scat.error_bound, methods=scat.methods)
-    return (parts, *roundoff(scat, sol, fs, s_matrix, dim, skew_sol, skew_bound), diag)
+    rounding, magnitude = roundoff(scat, sol, fs, s_matrix, dim, skew_sol, skew_bound)
+    if isk_sol is not None:
+        # the round-off of the intrinsic-skew sums has the form of the skew-scattering ones: take it
+        # from the same estimate, applied to phi_isk and its source bound
+        base = roundoff(scat, sol, fs, s_matrix, dim)
+        with_isk = roundoff(scat, sol, fs, s_matrix, dim, isk_sol, isk_bound)
+        for out, i in ((rounding, 0), (magnitude, 1)):
+            out["intrinsic_skew"] = with_isk[i]["skew_scattering"]
+            out["dipole_change"] = out["dipole_change"] + with_isk[i]["dipole_change"] - base[i]["dipole_change"]
+    return parts, rounding, magnitude, diag
 
 
 def transport_zero_temperature(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *,
@@ -899,12 +943,19 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
         kernel_asymmetry=diag["asym"],
         scattering="born" if not mechanisms else "born+" + "+".join(mechanisms),
         **({"skew_operator": ",".join(diag["skew_methods"]) or "none (no third moment)",
-            "skew_source_projection": diag["skew_projection"],
-            "skew_expansion": (
-                "first order in the antisymmetric rate W^a: phi = phi0 + phi_sk, K phi_sk = W^a phi0; kept: "
-                "skew_scattering ~ 1/n_imp and the full-rate dipole change (cancels exactly); dropped: "
-                "side jump, anomalous distribution and Boltzmann terms of phi_sk x (w dr) and (W^a)^2, "
-                "O(n_imp^0 u) relative to the side jump's O(n_imp^0 u^0)")} if mechanisms else {}),
+            "skew_source_projection": diag["skew_projection"]} if "skew_scattering" in mechanisms else {}),
+        **({"intrinsic_skew_operator": (
+                ("lowrank (O(N n^2 + n^4))" if diag.get("intrinsic_skew_method") == "lowrank"
+                 else "dense band-resolved (O(N^3 n))" if fs.n_points else "none (insulator)")
+                + ", non-crossing fourth order of the Gaussian (second-moment) disorder"),
+            "intrinsic_skew_source_projection": diag["intrinsic_skew_projection"]}
+           if "intrinsic_skew" in mechanisms else {}),
+        **({"skew_expansion": (
+                "first order in the antisymmetric rates W^a (third order) and W^4a (fourth order): phi = phi0 + "
+                "phi_sk + phi_isk, K phi_sk = W^a phi0, K phi_isk = W^4a phi0; kept: skew_scattering ~ 1/n_imp, "
+                "intrinsic_skew ~ n_imp^0 and the full-rate dipole change (cancels exactly); dropped: "
+                "side jump, anomalous distribution and Boltzmann terms of phi_sk, phi_isk x (w dr) and (W^a)^2, "
+                "O(n_imp^0 u) and O(n_imp) relative to the side jump's O(n_imp^0 u^0)")} if mechanisms else {}),
         **geometry_info,
         gauge_seed=-1 if gauge_seed is None else int(gauge_seed),
         max_fermi_surface_parts_error=float(discretization_parts[1:-1].max(initial=0.0)),
