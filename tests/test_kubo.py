@@ -176,6 +176,10 @@ def test_dirac_weak_disorder_limit_sxx_and_ladder_hall():
     assert not bool(cmp.agree.sel(i="y", j="x"))  # the intrinsic skew term is beyond first Born
     assert bool(cmp.inverse_density_agree.all())
     assert float(cmp.inverse_density_difference_error.sel(i="x", j="x")) < 1e-7 * sxx
+    # with boltzspin's fourth-order intrinsic skew scattering (Gaussian disorder: binary alloy) the totals agree
+    isk = bs.transport(model, e_f, bs.BinaryAlloy(n_imp, u0), observable="charge", charge=Q, n_points=64,
+                       scattering=("intrinsic_skew",))
+    assert bool(bs.kubo.compare(ds, isk).agree.sel(i="y", j="x"))
 
 
 @pytest.mark.slow

@@ -709,8 +709,11 @@ def compare(ds_kubo, ds_boltzmann):
     Notes
     -----
     The ladder Kubo result contains, beyond the first-Born Boltzmann contributions, the
-    fourth-order "intrinsic skew scattering" of Gaussian disorder (same order as the side jump),
-    so the Hall parts agree only where that term vanishes.  The ``n_imp^0`` term of the
+    fourth-order "intrinsic skew scattering" of Gaussian disorder (same order as the side jump):
+    compute ``ds_boltzmann`` with ``scattering=("intrinsic_skew",)`` and Gaussian disorder
+    (``BinaryAlloy``, or ``DeltaCorrelated`` without ``"skew_scattering"``) for the Hall parts to
+    agree.  Only the totals correspond in general: the bubble equals the intrinsic term only
+    where the Born broadening is spin independent.  The ``n_imp^0`` term of the
     longitudinal conductivity depends on the treatment of the self-energy; compare its
     ``1/n_imp`` term (``inverse_density_*``) with the Boltzmann contribution.
     """
