@@ -2,8 +2,11 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py            # full suite (about 10 minutes on 2 cores)
-    python benchmarks/run.py --quick    # smaller sizes, about a minute
+    python benchmarks/run.py            # full suite (up to N = 1e6; several times the quick run)
+    python benchmarks/run.py --quick    # smaller sizes: 4-5 CPU minutes (7-30 min wall on 2 busy cores)
+
+Wall times grow when other jobs share the cores; the k-grid tables also print the
+process CPU time (all threads), which does not.
 
 Each case prints N (Fermi points), wall time, peak traced memory (tracemalloc:
 NumPy buffers), the fitted exponent of time ~ N^a over the stated range, and
@@ -27,6 +30,7 @@ import numba
 import numpy as np
 
 import boltzspin as bs
+from boltzspin.responses import response
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dense_reference import dense_transport  # noqa: E402
@@ -138,11 +142,17 @@ def grid_case(title, model, mu, disorder, observable, grids):
     # pocket-resolution check of grid Fermi surfaces (a small pocket needs enough vertices on G and G/2)
     bs.transport(model, mu, disorder, observable=observable, n_points=grids[0])
     print(f"\n## {title} (k-grid; G points per reciprocal axis)")
-    print(f"{'G':>6} {'N':>8} {'time [s]':>10} {'peak mem [MiB]':>15} {'FS err est':>11} {'sea err est':>12}")
+    print(f"{'G':>6} {'N':>8} {'time [s]':>10} {'CPU [s]':>9} {'peak mem [MiB]':>15} {'FS err est':>11} "
+          f"{'sea err est':>12}")
     gs, ts = [], []
     for g in grids:
+        # transport keeps the Fermi surface of its last arguments (response._GEOMETRY_CACHE): clear it, or
+        # the first grid, just computed by the warm-up, would be timed from the cache
+        response._GEOMETRY_CACHE.clear()
+        cpu = time.process_time()  # all threads of this process: less sensitive than wall time to other jobs
         ds, t, mem = measure(lambda: bs.transport(model, mu, disorder, observable=observable, n_points=g))
-        print(f"{g:6d} {ds.attrs['n_fermi_points']:8d} {t:10.3f} {mem / 2**20:15.1f} "
+        cpu = time.process_time() - cpu
+        print(f"{g:6d} {ds.attrs['n_fermi_points']:8d} {t:10.3f} {cpu:9.2f} {mem / 2**20:15.1f} "
               f"{ds.attrs['fermi_surface_error_estimate']:11.2e} {ds.attrs['fermi_sea_error_estimate']:12.2e}")
         gs.append(g)
         ts.append(t)
@@ -171,7 +181,7 @@ def kubo_case():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (4-5 CPU minutes)")
     args = parser.parse_args(argv)
     print(f"boltzspin benchmarks: numba threads = {numba.get_num_threads()}, numpy {np.__version__}")
     if args.quick:

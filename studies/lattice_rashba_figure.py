@@ -4,7 +4,9 @@ import sys
 
 import xarray as xr
 
-from boltzspin.studies.plot import STYLE, figure, save, unit
+from boltzspin.studies.plot import STYLE, figure, save, split_at, unit
+
+CROSSING = 0.0  # without exchange the two bands cross at k = 0, mu = 0: lines are interrupted there
 
 
 def make_figure(ds, path):
@@ -25,13 +27,18 @@ def make_figure(ds, path):
                 colour, marker, label = STYLE[c]
                 for model, style in (("lattice", "-"), ("continuum", "--")):
                     y = ds.sigma.sel(model=model, disorder=name, model_exchange_2=h, contribution=c, i="x", j="y")
-                    ax.plot(mu, y / u, color=colour, ls=style, marker=marker if model == "lattice" else None,
+                    xs, ys = split_at(mu, y.values / u, [CROSSING] if h == 0 else [])
+                    ax.plot(xs, ys, color=colour, ls=style, marker=marker if model == "lattice" else None,
                             ms=4, lw=2.4 if c == "total" else 1.5,
                             label=f"{label} ({model})")
             ax.axhline(0, color="grey", lw=0.5)
+            if h == 0:
+                ax.axvline(CROSSING, color="grey", lw=1.0, ls=":", zorder=0)
+                ax.text(CROSSING, 0.72, "band crossing ", rotation=90, color="grey", fontsize=7, ha="right",
+                        va="center", transform=ax.get_xaxis_transform())
             ax.grid(alpha=0.3)
             ax.set_title(f"{kind}, exchange h_z = {h}", fontsize=10)
-            ax.set_xlabel(r"chemical potential $\mu$ (energy)")
+            ax.set_xlabel(r"chemical potential $\mu$ (energy, units of the hopping $t$)")
         axes[row, 0].set_ylabel(r"$\sigma^{s_z}_{xy}$ / ($|q|/8\pi$)   ($\hbar = 1$)")
     title = ("Lattice Rashba (solid, markers) vs continuum Rashba (dashed), s = sz\n"
              f"{short('lattice')} vs {short('continuum')}, exchange (0, 0, h_z) per panel")

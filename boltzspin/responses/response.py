@@ -918,7 +918,10 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                                         {"long_name": "error estimate of density_of_states (n_points vs n_points/2)",
                                          "units": "1/(energy*length^D)"}),
         },
-        coords={"contribution": list(contributions), "i": axes, "j": axes},
+        coords={"contribution": ("contribution", list(contributions),
+                                 {"long_name": "contribution to the conserved current"}),
+                "i": ("i", axes, {"long_name": "current direction (J_i)"}),
+                "j": ("j", axes, {"long_name": "field direction (E_j, grad T_j)"})},
     )
     ds.attrs.update(
         units=UNITS,

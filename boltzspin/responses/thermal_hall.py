@@ -25,6 +25,7 @@ import xarray as xr
 from ..geometry.bands import berry_curvature
 from ..errors import ModelError
 from ..models.continuum import check_model
+from ..progress import Stages, bar
 from .response import ENERGY_STEP, check_temperature, fermi_window, sea_integral
 
 __all__ = ["thermal_hall"]
@@ -39,7 +40,7 @@ def particle_hall(model, energy, n_points=128, k_max=None):
     return -float(value), float(np.max(error))
 
 
-def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_step=ENERGY_STEP):
+def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_step=ENERGY_STEP, progress=False):
     """Intrinsic ``kappa_xy`` of a 2D model at chemical potential ``mu`` (BdG: ``mu = 0``).
 
     Parameters
@@ -57,6 +58,9 @@ def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_ste
         Radial extent of the rays; default probed from the model.
     energy_step : float
         Step of the Fermi-window rule.
+    progress : bool
+        Draw a tqdm progress bar (one step per Fermi-window energy) on stderr; the
+        stages are logged to the ``"boltzspin"`` logger either way.
 
     Returns
     -------
@@ -81,7 +85,12 @@ def thermal_hall(model, mu, temperature, n_points=128, *, k_max=None, energy_ste
         raise ModelError("thermal_hall is implemented for 2D models")
     weight = float(getattr(model, "nambu_weight", 1.0))
     energies, weights, x = fermi_window(float(mu), float(temperature), energy_step)
-    values = [particle_hall(model, float(e), n_points, k_max) for e in energies]
+    values = []
+    with Stages(f"thermal_hall mu={float(mu):g} T={float(temperature):g}",
+                bar(len(energies), "thermal_hall", "energy", progress)) as stages:
+        for e in energies:
+            values.append(particle_hall(model, float(e), n_points, k_max))
+            stages.done(f"energy {float(e):.6g}")
     sigma = np.array([v for v, _ in values])
     kappa = weight * float(temperature) * float(np.sum(weights * x**2 * sigma))
     ds = xr.Dataset({

@@ -78,7 +78,8 @@ def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=Fals
     """One line per contribution of ``sigma`` (dims ``(contribution, x)``) against ``x``.
 
     ``distinct=True``: the styles of ``DISTINCT`` (coinciding curves stay visible; the total is a
-    wide light band underneath, the conventional value a dashed line on top).  ``breaks``: x values
+    wide light grey band underneath, the conventional value a wide pink band with filled-plus markers,
+    also underneath, so a part equal to it shows as a thin line inside the band).  ``breaks``: x values
     where the lines are interrupted (see :func:`split_at`).
     """
     contributions = contributions or [str(c) for c in sigma.contribution.values]
@@ -96,8 +97,11 @@ def plot_contributions_vs(ax, sigma, x, contributions=None, scale=1.0, logx=Fals
                     fillstyle="none" if hollow else "full", label=label, zorder=2 + (10 - ms) / 10)
     if conventional is not None:
         xs, ys = split_at(x, np.asarray(conventional) / scale, breaks)
-        ax.plot(xs, ys, color=CONVENTIONAL[0], ls=(0, (5, 3)) if distinct else "--", lw=2.2 if distinct else 1.8,
-                marker="+" if distinct else None, ms=11, mew=1.6, label=CONVENTIONAL[1], zorder=4)
+        if distinct:  # a wide pink band with + markers: a part drawn on top of it stays visible inside it
+            ax.plot(xs, ys, color=CONVENTIONAL[0], lw=6.5, alpha=0.45, solid_capstyle="butt", marker="P", ms=10,
+                    mew=0, label=CONVENTIONAL[1], zorder=1.5)
+        else:
+            ax.plot(xs, ys, color=CONVENTIONAL[0], ls="--", lw=1.8, label=CONVENTIONAL[1], zorder=4)
     if logx:
         from matplotlib.ticker import NullFormatter
 

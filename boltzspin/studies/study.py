@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import BoltzspinError
+from .axis_units import LABEL_COORDS, PER_POINT_VARIABLES, QUANTITY_UNITS, sweep_axis_attrs
 from .point_files import HASH_ATTR, INPUTS_ATTR, StudyWarning, read_point, stamp
 from .report import format_table, make_figure  # noqa: F401 - public names, moved to report.py
 from .study_file import (DISORDER_TYPES, MODEL_TYPES, PAIRING_TYPES, QUANTITIES, StudyError, build_disorder,
@@ -191,6 +192,21 @@ def _report_failures(name, every, failures):
 PER_POINT_ATTRS = ("solver_residual", "solver_iterations", "n_fermi_points", "source_projection")
 
 
+def _result_units(quantity, attrs, template):
+    """The ``units`` attribute of a study result: the points' own, else the quantity's (all points failed)."""
+    if attrs and attrs.get("units"):
+        return str(attrs["units"])
+    if template is not None:
+        found = next((str(v.attrs["units"]) for v in template.data_vars.values() if "units" in v.attrs), None)
+        if found:
+            return found
+    if quantity == "transport":
+        from ..responses.response import UNITS
+
+        return UNITS
+    return QUANTITY_UNITS[quantity]
+
+
 def merge(spec, every, failures):
     """Assemble the point files into one Dataset (NaN and ``failed`` where a point failed)."""
     return _merge_points(spec, every, failures)
@@ -237,17 +253,20 @@ def _merge_points(spec, every, failures):
                 kind = var.dtype.kind
                 if kind in "fc":
                     arrays[name] = np.full(shape + var.shape, np.nan, dtype=var.dtype)
-                elif kind in "iub":
+                elif kind in "iu":
+                    arrays[name] = np.full(shape + var.shape, -1, dtype=np.int64)
+                elif kind == "b":
                     arrays[name] = np.full(shape + var.shape, np.nan)
                 else:
                     arrays[name] = np.full(shape + var.shape, "", dtype=object)
             for name, value in ds.attrs.items():
                 if name in PER_POINT_ATTRS or name.endswith("_error_estimate"):
-                    estimates[name] = np.full(shape, np.nan)
+                    integer = PER_POINT_VARIABLES.get(name, ("", "", False))[2]
+                    estimates[name] = np.full(shape, -1, dtype=np.int64) if integer else np.full(shape, np.nan)
         for name in arrays:
             arrays[name][idx] = ds[name].values
         for name in estimates:
-            estimates[name][idx] = float(ds.attrs.get(name, np.nan))
+            estimates[name][idx] = ds.attrs.get(name, -1 if estimates[name].dtype.kind == "i" else np.nan)
         for name in list(attrs):
             if name not in ds.attrs or not np.array_equal(np.asarray(ds.attrs[name]), np.asarray(attrs[name])):
                 del attrs[name]
@@ -258,11 +277,16 @@ def _merge_points(spec, every, failures):
             if values.dtype == object:
                 values = values.astype(str)
             data[name] = (dims + var.dims, values, dict(var.attrs))
+    units = _result_units(spec["quantity"], attrs, template)
+    main_units = next((str(v.attrs["units"]) for v in template.data_vars.values() if "units" in v.attrs), units) \
+        if template is not None else units
     for name, values in estimates.items():
-        data[name] = (dims, values, {"long_name": name.replace("_", " ")})
+        long_name, unit, _ = PER_POINT_VARIABLES.get(
+            name, (name.replace("_", " ") + " (absolute, in the units of the result)", main_units, False))
+        data[name] = (dims, values, {"long_name": long_name, "units": unit})
     data["point_model"] = (dims, point_model.astype(str), {"long_name": "model computed at this point"})
-    data["failed"] = (dims, failed)
-    data["error"] = (dims, error.astype(str))
+    data["failed"] = (dims, failed, {"long_name": "the point failed (after its retries); see error"})
+    data["error"] = (dims, error.astype(str), {"long_name": "why the point failed (empty where it did not)"})
     coords = {}
     if template is not None:
         coords.update({name: c.variable for name, c in template.coords.items()})
@@ -270,18 +294,22 @@ def _merge_points(spec, every, failures):
         coords["model"] = model_names
     if names:
         coords["disorder"] = names
-    coords.update({dim_name(k): np.asarray(v) for k, v in axes.items()})
+    coords.update({dim_name(k): xr.Variable(dim_name(k), np.asarray(v), sweep_axis_attrs(spec, k))
+                   for k, v in axes.items()})
     result = xr.Dataset(data, coords=coords)
+    for name, long_name in LABEL_COORDS.items():
+        if name in result.coords:
+            result[name].attrs.setdefault("long_name", long_name)
     if names:
-        result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names])
+        result["disorder_repr"] = ("disorder", [repr(build_disorder(n, spec["disorder"][n])) for n in names],
+                                   {"long_name": "the disorder of each name"})
     if model_names:
-        result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names])
+        result["model_repr"] = ("model", [repr(build_model(spec["models"][m])) for m in model_names],
+                                {"long_name": "the model of each name"})
     kwargs = spec[spec["quantity"]]
     swept = {k for k in axes if k.split(".")[0] not in ("model", "disorder")}
     attrs = {k: v for k, v in (attrs or {}).items() if k not in swept and k not in ("model", INPUTS_ATTR, HASH_ATTR)
              and k not in PER_POINT_ATTRS and not k.endswith("_error_estimate")}
-    variables = template.data_vars.values() if template is not None else ()
-    units = attrs.get("units") or next((str(v.attrs["units"]) for v in variables if "units" in v.attrs), "")
     result.attrs.update(attrs)
     result.attrs.update(
         study=spec["study"]["name"],
