@@ -15,7 +15,8 @@ rays (2D continuum)      coarse radial scan ``M x R`` (``M = min(n_points, 128)`
 k-grid (lattice, 3D)     band energies on the ``(G+1)^D`` grid, eigen-data in blocks
 collisions               ``8 N^2`` bytes for a dense kernel, the kept pairs of a sparse
                          one, ``O(N)`` otherwise; ``N^2`` pair evaluations per mat-vec
-                         for the on-the-fly operator
+                         for the on-the-fly operator; ``8 r^2`` bytes and ``O(N r n^2)``
+                         work per mat-vec for a compressed one with ``r`` nodes
 Fermi window (T > 0)     one T = 0 calculation per energy node
 =======================  ===============================================================
 
@@ -350,7 +351,12 @@ def estimate_sea(model, n_grid=128, n_angles=128, order=16):
     return est
 
 
-def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0):
+#: CPU seconds per point, interpolation node and real matrix parameter of a compressed sum
+#: (two real matrix products of ``N x r`` by ``r x n^2``), measured on a 2-core machine.
+SECONDS_PER_NODE = 4e-10
+
+
+def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0, nodes=None):
     """Estimate of the collision operator and the Boltzmann solve on ``n_fermi`` points.
 
     Parameters
@@ -363,9 +369,13 @@ def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0):
         Spatial dimension.
     kinds : sequence of str
         Operator kind of each disorder channel: ``"dense"`` (``8 N^2`` bytes),
-        ``"sparse"`` (the kept pairs), ``"lowrank"`` or ``"onthefly"`` (``O(N)``).
+        ``"sparse"`` (the kept pairs), ``"lowrank"`` or ``"onthefly"`` (``O(N)``),
+        ``"compressed"`` (``8 r^2`` bytes and ``O(N)`` chunk buffers).
     kept_fraction : float
         Fraction of the ``N^2`` pairs a sparse part keeps.
+    nodes : int, optional
+        Interpolation nodes ``r`` of a compressed part (default: the largest allowed,
+        :data:`boltzspin.collisions.compressed.MAX_NODES`).
 
     Returns
     -------
@@ -392,6 +402,14 @@ def estimate_collisions(n_fermi, n_bands, dim, kinds, kept_fraction=1.0):
             seconds += (1 + MATVECS) * pairs * pair_cost
         elif kind == "lowrank":
             seconds += (1 + MATVECS) * n_fermi * n_bands * n_bands * 1e-8
+        elif kind == "compressed":
+            from .collisions.compressed import MAX_NODES
+
+            r = float(MAX_NODES if nodes is None else nodes)
+            cols = (2 * dim + 1) * n_bands**2  # real columns of the side-jump sums
+            buffers = 3 * 8 * min(n_fermi * r ** ((dim - 1) / dim) * cols, 2.0**22)
+            total += 8 * r * r * (dim + 2) + buffers  # node differences (r, r, D) while forming G + n_fermi * 8 * (dim * r ** (1 / dim) + 6 * cols)
+            seconds += (2 * dim + 1 + MATVECS) * n_fermi * r * n_bands**2 * SECONDS_PER_NODE
     return Estimate("collisions", total, seconds,
                     f"{n_fermi:.3g} Fermi points, collision operator {','.join(kinds) or 'none'}")
 

@@ -198,3 +198,147 @@ def test_fermi_sea_error_names_a_working_remedy():
     n = int(re.search(r"raise n_points to (\d+)", str(info.value)).group(1))
     ds = bs.transport(model, 0.6, DELTA, "sz", n_points=n)
     assert ds.attrs["fermi_sea_error_estimate"] < 1e-2
+
+
+# --- issue 10 item 6: honest estimates on k-grids (lattice 2D and 3D) ------------------
+
+def test_grid_error_is_the_largest_richardson_estimate_of_the_coarse_grids():
+    from boltzspin.geometry.brillouin import GRID_SAFETY, coarse_grids, grid_error
+
+    assert coarse_grids(96) == [(48, 2.0), (64, 1.5), (72, 4 / 3)]
+    assert coarse_grids(9) == [(4, 9 / 4), (6, 1.5)]  # 9/(4/3) = 6.75 -> 6, a duplicate
+    assert coarse_grids(5) == [] and coarse_grids(6, 2) == [(3, 2.0), (4, 1.5)]
+    # exact second order X(G) = X* + C/G^2: every term is exactly S |C| / G^2
+    exact, c = 0.7, -3.0
+    value = lambda g: exact + c / g**2  # noqa: E731
+    est = grid_error(value(96), [(value(g), r) for g, r in coarse_grids(96)])
+    assert est == pytest.approx(GRID_SAFETY * abs(c) / 96**2, rel=1e-9)
+    # an error constant that scatters with the grid: the coarse grid that happens to match
+    # G/2's Richardson prediction is outvoted by the others
+    scatter = {96: 1.2, 48: 0.3, 64: 0.2, 72: 1.0}
+    est = grid_error(scatter[96] / 96**2, [(scatter[g] / g**2, r) for g, r in coarse_grids(96)])
+    assert est >= scatter[96] / 96**2 > abs(scatter[96] - 4 * scatter[48]) / 96**2
+    assert grid_error(2.0, []) == 2.0
+    # a tensor: an element whose coarse values happen to agree gets the tensor's relative estimate
+    est = grid_error(np.diag([1.0, 10.0]), [(np.diag([1.0, 10.3]), 2.0)])
+    np.testing.assert_allclose(est, np.diag([0.03, 0.3]), rtol=1e-12)
+
+
+def random_lattice_model(rng, dim):
+    """Random lattice models and chemical potentials inside their bands, with an observable."""
+    from boltzspin.models.tight_binding import LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding
+
+    kind = int(rng.integers(4))
+    if dim == 3:
+        if kind < 2:
+            model = Rashba3D(1.0, rng.uniform(0.3, 1.0), rng.uniform(0.1, 0.6),
+                             exchange=tuple(rng.uniform(-0.3, 0.3, size=3)))
+            return model, rng.uniform(1.0, 3.0), "sz"  # both pockets resolved at G/2 = 10
+        # one anisotropic band with next-nearest hopping (charge current only)
+        t = rng.uniform(0.5, 1.5, size=3)
+        table = {(0, 0, 0): np.zeros((1, 1), dtype=complex)}
+        for a in range(3):
+            r = tuple(int(i == a) for i in range(3))
+            table[r] = table[tuple(-x for x in r)] = np.array([[-t[a]]], dtype=complex)
+        tp = rng.uniform(-0.2, 0.2)
+        table[(1, 1, 0)] = table[(-1, -1, 0)] = np.array([[tp]], dtype=complex)
+        e_min = -2 * t.sum() + 2 * tp
+        return TightBinding(np.eye(3), table), e_min + rng.uniform(0.5, 3.0), "charge"
+    if kind == 0:
+        return LatticeRashba(1.0, rng.uniform(0.1, 0.6), exchange=tuple(rng.uniform(-0.3, 0.3, size=3))), \
+            rng.uniform(-3.0, 1.0), "sz"
+    if kind == 1:
+        mass = rng.uniform(-2.5, 2.5)
+        return QiWuZhang(mass), rng.choice([-1, 1]) * rng.uniform(abs(mass) * 0 + 0.2, 3.0), "sz"
+    if kind == 2:
+        return SquareLattice(1.0), rng.uniform(-3.7, 3.7), "charge"
+    # random two-band model with nearest and one next-nearest neighbour hopping
+    herm = lambda s: (lambda a: (a + a.conj().T) / 2)(rng.normal(scale=s, size=(2, 2))  # noqa: E731
+                                                      + 1j * rng.normal(scale=s, size=(2, 2)))
+    table = {(0, 0): herm(0.5)}
+    for r in ((1, 0), (0, 1), (1, 1)):
+        t = rng.normal(scale=0.3, size=(2, 2)) + 1j * rng.normal(scale=0.3, size=(2, 2)) - np.eye(2)
+        table[r], table[(-r[0], -r[1])] = t, t.conj().T
+    model = TightBinding(np.eye(2), table, operators={"sz": PAULI[2] / 2})
+    e = bands.eigensystem(model, rng.uniform(-np.pi, np.pi, size=(400, 2))).energies
+    return model, rng.uniform(np.quantile(e[:, 0], 0.3), np.quantile(e[:, 1], 0.7)), "sz"
+
+
+def _lattice_honesty(seed, dim, n, n_ref):
+    """``True``/``False``: the estimate at ``n`` bounds the error against ``n_ref``; ``None``: refused."""
+    rng = np.random.default_rng(seed)
+    model, mu, observable = random_lattice_model(rng, dim)
+    disorder = bs.DeltaCorrelated(rng.uniform(0.005, 0.05), rng.uniform(0.5, 2.0))
+    if rng.random() < 0.5 and observable == "sz":
+        disorder = disorder + bs.MagneticImpurities(rng.uniform(0.002, 0.02), rng.uniform(0.2, 1.0), 1.0)
+    try:
+        ds = bs.transport(model, float(mu), disorder, observable, n_points=n)
+        ref = bs.transport(model, float(mu), disorder, observable, n_points=n_ref)
+    except bs.BoltzspinError:
+        return None
+    true = np.abs(ds.sigma.values - ref.sigma.values)
+    # the reference is known only to its own estimate
+    return bool(np.all(true <= ds.sigma_error.values + ref.sigma_error.values))
+
+
+@settings(derandomize=True, deadline=None, max_examples=4)
+@given(st.integers(0, 10**6))
+def test_lattice_estimates_bound_the_true_error(seed):
+    """2D lattice models (LatticeRashba, Qi-Wu-Zhang, square lattice, random two-band): G = 48
+    against G = 144.  Each example must hold (the 95 % rate is measured by the slow test)."""
+    assert _lattice_honesty(seed, 2, 48, 144) is not False
+
+
+def test_qwz_skew_estimate_at_48_bounds_the_error():
+    """The case that started the rework: one coarse grid (G/2) understated the skew part 3.4x at G = 96."""
+    model, d = bs.QiWuZhang(-1.0), bs.DeltaCorrelated(0.01, 1.0)
+    ds = bs.transport(model, -2.0, d, "charge", n_points=96, scattering=("skew_scattering",))
+    ref = bs.transport(model, -2.0, d, "charge", n_points=288, scattering=("skew_scattering",))
+    assert np.all(np.abs(ds.sigma.values - ref.sigma.values) <= ds.sigma_error.values + ref.sigma_error.values)
+
+
+def test_3d_estimate_bounds_the_true_error_on_a_random_band():
+    """One random anisotropic cubic band: G = 16 against G = 40 (Rashba3D in the slow test)."""
+    rng = np.random.default_rng(3)
+    while True:
+        model, mu, observable = random_lattice_model(rng, 3)
+        if observable == "charge":
+            break
+    ds = bs.transport(model, mu, DELTA, observable, n_points=16)
+    ref = bs.transport(model, mu, DELTA, observable, n_points=40)
+    assert np.all(np.abs(ds.sigma.values - ref.sigma.values) <= ds.sigma_error.values + ref.sigma_error.values)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dim, n, n_ref, count", [(2, 64, 256, 40), (3, 20, 40, 12)])
+def test_lattice_estimates_bound_the_true_error_on_many_random_models(dim, n, n_ref, count):
+    """estimate >= |value - reference| on >= 95 % of random lattice examples (2D and 3D).
+
+    At G = 48 (against 192) 2 of 26 judged 2D examples missed: grids still pre-asymptotic
+    (documentation: Theory, "Numerics")."""
+    outcomes = [_lattice_honesty(7000 + i, dim, n, n_ref) for i in range(count)]
+    judged = [o for o in outcomes if o is not None]
+    assert len(judged) >= 0.6 * count
+    assert sum(judged) >= 0.95 * len(judged), (sum(judged), len(judged))
+
+
+@pytest.mark.parametrize("case", ["gaussian, no exchange", "in-plane exchange, magnetic"])
+def test_vanishing_charge_side_jump_parts_are_within_their_round_off_estimate(case):
+    """Shrunk from the random campaign (seeds 1 and 2): the charge side jump of Rashba models that
+    vanishes by symmetry came out as 2e-18..5e-18, up to 35x its round-off estimate, and so did the
+    anomalous distribution part.  The sums over p' of W dr cancel; their round-off scale is
+    out-rate x |A| |s|."""
+    if case.startswith("gaussian"):
+        model = bs.Rashba(1.6685932163465165, 0.9673037855604738, dresselhaus=-0.2028291926957901)
+        mu, disorder = 0.8266612641741318, bs.GaussianCorrelated(0.059, 1.4226, 0.5192) + bs.GaussianCorrelated(
+            0.00265, 1.7132, 0.2815)
+    else:
+        model = bs.Rashba(0.627411458144334, 0.5938222383918939, dresselhaus=-0.07507887286590505,
+                          exchange=(0.0, -0.09361621531378328, 0.0))
+        mu, disorder = 0.3405555858153585, bs.MagneticImpurities(0.0862, 0.9495, 0.5) + bs.DeltaCorrelated(
+            0.00309, 1.3893)
+    ds = bs.transport(model, mu, disorder, "charge", n_points=64)
+    for part in ("side_jump", "anomalous_distribution"):  # the anomalous source cancels the same way
+        value = ds.sigma.sel(contribution=part).values
+        assert np.abs(value).max() < 1e-15  # zero in theory
+        assert np.all(np.abs(value) <= ds.sigma_error.sel(contribution=part).values)

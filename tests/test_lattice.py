@@ -46,7 +46,8 @@ def test_lattice_rashba_null_result(mu):
     assert abs(xy.sel(contribution="total").item()) < NULL_ATOL
     # near the band bottom the dipole part approaches the continuum -q/(8 pi)
     assert xy.sel(contribution="intrinsic_dipole").item() == pytest.approx(-Q / (8 * np.pi), rel=5e-3)
-    assert ds.attrs["fermi_surface_error_estimate"] < 1e-3
+    # relative DOS estimate: 3x the largest Richardson estimate of G/2, 2G/3, 3G/4 (true error 1.8e-3 at 0.05)
+    assert ds.attrs["fermi_surface_error_estimate"] < 2e-2
 
 
 def test_lattice_rashba_reproduces_the_continuum_near_the_band_bottom():

@@ -252,8 +252,6 @@ def test_gaussian_skew_converges_and_its_error_estimate_bounds_the_error():
     assert abs(sk(ds) - reference) < 1e-10 * abs(reference)
 
 
-@pytest.mark.xfail(strict=True, reason="k-grid Fermi-surface estimate (Richardson x3 from G/2) understates the "
-                   "G=48 error by ~3x here; the grid estimate is being reworked")
 def test_lattice_skew_converges_with_the_grid_within_its_estimate():
     model, d = bs.QiWuZhang(-1.0), bs.DeltaCorrelated(0.01, 1.0)
     fine = bs.transport(model, -2.0, d, "charge", charge=Q, n_points=192, scattering=SKEW)

@@ -39,12 +39,31 @@ operator with ``matvec``.  Each channel becomes one *part*:
     total rate.
 ``"dense"``
     the ``N x N`` kernel formed once (fastest for small N).
+``"compressed"``
+    Gaussian profile: ``g(q) = f(q)^2 = exp(-q^2 L^2/2)`` replaced by its tensor
+    Chebyshev interpolant in both momenta on the bounding box of the Fermi
+    points, ``g(k'-k) ~ sum_IJ ell_I(k) g(xi_J - xi_I) ell_J(k')`` with ``r = m^D``
+    nodes (:mod:`boltzspin.collisions.compressed`).  The rates, the side-jump
+    sums (with ``g`` inside the low-rank sums of ``"lowrank"``; the ``dU/dq``
+    term vanishes for a real scalar profile) and the dipole change then cost
+    O(N r n^2).  ``m`` is the smallest whose a-priori Bernstein-ellipse bound
+    (plus round-off) on ``|g - I g|`` is below ``sparse_tol``, and
+    :attr:`CollisionOperator.error_bound` bounds the relative error of every
+    total rate.  Refused when more than ``compressed.MAX_NODES`` nodes are
+    needed (long ``L`` against the inverse Fermi-surface size: use sparse).
 
-``method="auto"`` picks lowrank for q-independent channels, sparse (Gaussian
-only) when the cutoff keeps under :data:`SPARSE_FRACTION` of the pairs, dense
-up to :data:`DENSE_LIMIT` points and onthefly beyond.  Screened Coulomb is
-never sparse or lowrank: its ``1/q`` tail gives no cutoff with a bounded error,
-so it is always dense or onthefly.  Units: hbar = 1; ``K`` in
+``method="auto"`` picks lowrank for q-independent channels; for Gaussian
+channels compressed when ``COMPRESSED_FACTOR * r`` is below the pairs per
+point the best alternative evaluates (``N``, or ``N`` times the sparse kept
+fraction; measured crossover ``N ~ 5 r``), else sparse when the cutoff keeps
+under :data:`SPARSE_FRACTION` of the pairs; else dense up to
+:data:`DENSE_LIMIT` points and onthefly beyond.  Screened Coulomb is never
+sparse, lowrank or compressed: its ``1/q`` tail gives no cutoff with a bounded
+error, and the ``|q|`` cusp at ``q = 0`` lies on the diagonal ``k' = k`` of
+every block, so a separable expansion converges only algebraically (Chebyshev
+error ~ 1/m, measured in ``benchmarks/run.py``); it is always dense or
+onthefly.  User ``Potential`` channels are dense or onthefly too (no
+analyticity bound is known for a callable).  Units: hbar = 1; ``K`` in
 energy x area (2D); ``sum_p w_p phi_p Y_p`` is a current.
 """
 
@@ -56,15 +75,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from . import pair_kernels
+from . import compressed, pair_kernels
 from ..geometry.bands import expectation, interband_derivative, s_dipole
 from .disorder import PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULOMB
 from ..errors import DisorderError
 from ..models.continuum import fourth_order_derivative
 
-__all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION"]
+__all__ = ["CollisionOperator", "scattering", "METHODS", "DENSE_LIMIT", "SPARSE_FRACTION", "COMPRESSED_FACTOR"]
 
-METHODS = ("auto", "dense", "lowrank", "onthefly", "sparse")
+METHODS = ("auto", "dense", "lowrank", "onthefly", "sparse", "compressed")
 #: Largest point count for which ``auto`` stores a dense kernel.
 DENSE_LIMIT = 6000
 #: ``auto`` uses the sparse operator when it keeps less than this fraction of pairs.
@@ -73,6 +92,10 @@ SPARSE_FRACTION = 0.2
 ASYMMETRY_TOL = 1e-10
 #: Default relative drop tolerance of the sparse operator.
 SPARSE_TOL = 1e-14
+#: ``auto`` compresses when ``COMPRESSED_FACTOR * r`` (``r`` interpolation nodes) is below
+#: the pairs per point the alternative evaluates (``N``, or ``N`` times the sparse kept fraction);
+#: measured crossover (benchmarks/run.py, compressed section).
+COMPRESSED_FACTOR = 5.0
 
 
 @dataclass
@@ -152,6 +175,69 @@ class _CallableOnTheFlyPart:
         return self.channel.prefactor * np.abs(np.einsum("pa,pab,pb->p", u.conj(), um, u)) ** 2
 
 
+def _pack_hermitian(h):
+    """Hermitian ``(..., n, n)`` -> its ``n^2`` real parameters (upper real parts, strict upper imaginary)."""
+    n = h.shape[-1]
+    iu, ju = np.triu_indices(n)
+    su, sv = np.triu_indices(n, 1)
+    return np.concatenate([h[..., iu, ju].real, h[..., su, sv].imag], axis=-1)
+
+
+def _unpack_hermitian(t, n):
+    """Inverse of :func:`_pack_hermitian`."""
+    iu, ju = np.triu_indices(n)
+    su, sv = np.triu_indices(n, 1)
+    h = np.zeros(t.shape[:-1] + (n, n), dtype=complex)
+    h[..., iu, ju] = t[..., : len(iu)]
+    h[..., su, sv] += 1j * t[..., len(iu):]
+    h[..., sv, su] = h[..., su, sv].conj()
+    return h
+
+
+class _CompressedPart:
+    """``K_pp' = pref g(k_p' - k_p) |<u_p'|M u_p>|^2`` with ``g`` Chebyshev-separable (compressed.py).
+
+    ``y_p = pref <M u_p| sum_p' g x_p' |u_p'><u_p'| |M u_p>``; the Hermitian
+    ``|u><u|`` travels as its ``n^2`` real parameters.
+    """
+
+    def __init__(self, pref, mu, u, kern, g0):
+        self.pref, self.mu, self.u, self.kern, self.g0 = pref, mu, u, kern, g0
+        self._proj = _pack_hermitian(u[:, :, None] * u.conj()[:, None, :])  # (N, n^2)
+
+    def matvec(self, x):
+        x2 = x.reshape(len(x), -1)
+        t = self.kern.apply_real(x2[:, :, None] * self._proj[:, None, :])  # (N, c, n^2)
+        herm = _unpack_hermitian(t, self.u.shape[1])
+        y = self.pref * np.einsum("pa,pcab,pb->pc", self.mu.conj(), herm, self.mu).real
+        return y.reshape(x.shape)
+
+    def diagonal(self):
+        return self.pref * self.g0 * np.abs(np.sum(self.u.conj() * self.mu, axis=1)) ** 2
+
+
+def _compressed_shifts(pts, pref, m, mu, kern, ys, ysj):
+    """Side-jump sums of a compressed channel: :func:`_lowrank_shifts` with ``g`` inside the sums.
+
+    Only imaginary parts enter: ``Im <Mu|B|Mu> = <Mu|(B - B^dagger)/2i|Mu>`` and
+    ``Im <Mu|P|Mchi>`` with ``P`` Hermitian, so every carried matrix is Hermitian.
+    """
+    u, chi, w, s = pts.u, pts.chi, pts.w, pts.s
+    n, dim = u.shape[1], chi.shape[1]
+    mchi = chi @ m.T
+    outer_chi = u[:, None, :, None] * chi.conj()[:, :, None, :]  # (N, D, n, n): |u><chi^i|
+    anti = (outer_chi - np.swapaxes(outer_chi, -1, -2).conj()) / 2j
+    z = np.concatenate([(w * s)[:, None, None] * _pack_hermitian(anti), w[:, None, None] * _pack_hermitian(anti),
+                        w[:, None, None] * _pack_hermitian(u[:, None, :, None] * u.conj()[:, None, None, :])],
+                       axis=1)  # (N, 2D + 1, n^2)
+    t = _unpack_hermitian(kern.apply_real(z), n)
+    ta_s = np.einsum("pa,piab,pb->pi", mu.conj(), t[:, :dim], mu).real
+    ta_1 = np.einsum("pa,piab,pb->pi", mu.conj(), t[:, dim:2 * dim], mu).real
+    tb = np.einsum("pa,pab,pib->pi", mu.conj(), t[:, 2 * dim], mchi).imag
+    ys += -pref * ta_s - pref * s[:, None] * tb
+    ysj += -pref * ta_1 - pref * tb
+
+
 class _SparsePart(_DensePart):
     def diagonal(self):
         return self.kmat.diagonal().copy()
@@ -171,7 +257,9 @@ class CollisionOperator:
     kernel_asymmetry : ``max|K - K^T|/max|K|`` of stored kernels (round-off; over a
         fixed sample of 256 rows for large N; above ``ASYMMETRY_TOL`` is an error).
     error_bound : bound on the relative error of every total rate from
-        dropped pairs (sparse parts; 0 otherwise).
+        dropped pairs (sparse parts) and kernel interpolation (compressed parts; both
+        bounds add); 0 otherwise.
+    compressed_ranks : interpolation nodes ``r`` of each compressed part.
     """
 
     weight: np.ndarray
@@ -183,6 +271,7 @@ class CollisionOperator:
     methods: list
     kernel_asymmetry: float = 0.0
     error_bound: float = 0.0
+    compressed_ranks: list = field(default_factory=list)
 
     def __post_init__(self):
         self._out_rate = None
@@ -302,6 +391,15 @@ def _kept_fraction(k, cutoff, samples=200):
 _NUMBA_PROFILES = (PROFILE_CONSTANT, PROFILE_GAUSSIAN, PROFILE_SCREENED_COULOMB)
 
 
+def _compressed_degree(channel, k, tol):
+    """Chebyshev points per axis for a compressed Gaussian channel, or None if over the node limit."""
+    half = (k.max(axis=0) - k.min(axis=0)) / 2
+    m = compressed.gaussian_degree(channel.parameter, half, tol)
+    if m is None or m ** k.shape[1] > compressed.MAX_NODES:
+        return None
+    return m
+
+
 def _choose(method, channel, k, sparse_tol):
     if channel.function is None and channel.kind not in _NUMBA_PROFILES:
         raise DisorderError(f"unknown profile kind {channel.kind!r} of {channel.label}")
@@ -310,7 +408,7 @@ def _choose(method, channel, k, sparse_tol):
     if method == "lowrank" and not constant:
         raise DisorderError(
             f"method='lowrank' needs q-independent disorder, but {channel.label} depends "
-            "on q; use 'dense', 'onthefly' or 'sparse' (Gaussian only) or 'auto'"
+            "on q; use 'dense', 'onthefly', 'compressed' or 'sparse' (Gaussian only) or 'auto'"
         )
     if method == "sparse" and not gaussian:
         if constant:
@@ -319,11 +417,36 @@ def _choose(method, channel, k, sparse_tol):
             f"method='sparse' supports Gaussian-correlated disorder only, not {channel.label}; "
             "use 'dense', 'onthefly' or 'auto'"
         )
+    if method == "compressed":
+        if constant:
+            return "lowrank"  # exact, rank n^2
+        if not gaussian:
+            raise DisorderError(
+                f"method='compressed' supports Gaussian-correlated disorder only, not {channel.label}: "
+                "a screened Coulomb profile has a |q| cusp at q = 0 on the diagonal k' = k, so no "
+                "separable expansion on the Fermi surface converges faster than algebraically, and a "
+                "user Potential carries no analyticity bound; use 'onthefly' (O(N) memory), 'dense' "
+                "or 'auto'"
+            )
+        if _compressed_degree(channel, k, sparse_tol) is None:
+            raise DisorderError(
+                f"method='compressed': {channel.label} needs more than {compressed.MAX_NODES} "
+                f"interpolation nodes for error {sparse_tol:g} on this Fermi surface (correlation "
+                "length long against the inverse Fermi-surface size); use 'sparse', 'onthefly' or "
+                "'auto', or a larger sparse_tol"
+            )
+        return "compressed"
     if method != "auto":
         return method
     if constant:
         return "lowrank"
-    if gaussian and _kept_fraction(k, _sparse_cutoff(channel.parameter, sparse_tol)) < SPARSE_FRACTION:
+    kept = 1.0
+    if gaussian:
+        kept = _kept_fraction(k, _sparse_cutoff(channel.parameter, sparse_tol))
+        m = _compressed_degree(channel, k, sparse_tol)
+        if m is not None and COMPRESSED_FACTOR * m ** k.shape[1] < len(k) * kept:
+            return "compressed"
+    if gaussian and kept < SPARSE_FRACTION:
         return "sparse"
     return "dense" if len(k) <= DENSE_LIMIT else "onthefly"
 
@@ -397,12 +520,24 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
 
     Parameters
     ----------
+    fs : FermiSurface
+        Fermi points, weights and eigensystem.
+    disorder : Disorder
+        The disorder; each of its channels becomes one operator part.
+    model : Model
+        The band model (orbital positions, dimension).
     s_matrix : (n, n) array
         The observable ``s``.
-    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse", "compressed"}
         Operator kind (see module docstring); "auto" chooses per channel.
     sparse_tol : float
-        Relative drop tolerance of sparse parts.
+        Relative drop tolerance of sparse parts, and bound on the kernel-element error
+        (relative to the largest possible element) of compressed parts.
+
+    Returns
+    -------
+    CollisionOperator
+        Rates, coordinate shifts and dipole data of the Fermi surface.
     """
     if method not in METHODS:
         raise DisorderError(f"method={method!r} is not one of {METHODS}")
@@ -422,7 +557,7 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
     dip = np.take_along_axis(s_dipole(es, s_matrix), band[:, None, None], axis=1)[:, 0, :]
     ys = np.zeros((n_pts, dim))
     ysj = np.zeros((n_pts, dim))
-    parts, methods, asym, bound = [], [], 0.0, 0.0
+    parts, methods, asym, bound, ranks = [], [], 0.0, 0.0, []
     dense = None
     for ch in disorder.channels(model):
         _check_geometry(ch, model)
@@ -447,6 +582,16 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
         elif kind == "dense":
             dense = np.zeros((n_pts, n_pts)) if dense is None else dense
             pair_kernels.all_pairs(*args, dense, True, ys, ysj)
+        elif kind == "compressed":
+            m_nodes = _compressed_degree(ch, pts.k, sparse_tol)
+            length = ch.parameter
+            kern = compressed.ChebyshevKernel(
+                pts.k, lambda q, length=length: np.exp(-np.sum(q**2, axis=-1) * length**2 / 2), m_nodes)
+            parts.append(_CompressedPart(ch.prefactor, mu, pts.u, kern, 1.0))
+            _compressed_shifts(pts, ch.prefactor, m, mu, kern, ys, ysj)
+            delta = compressed.gaussian_interpolation_error(length, kern.half_widths, m_nodes) + kern.roundoff()
+            bound += delta * ch.prefactor * np.linalg.norm(m, 2) ** 2 * pts.w.sum()
+            ranks.append(kern.rank)
         elif kind == "onthefly":
             parts.append(_OnTheFlyPart(pts, ch.prefactor, mu, profile, ch.parameter))
             pair_kernels.all_pairs(*args, np.zeros((1, 1)), False, ys, ysj)
@@ -467,7 +612,7 @@ def scattering(fs, disorder, model, s_matrix, method="auto", sparse_tol=SPARSE_T
             f"the first-Born kernel is not symmetric (relative asymmetry {asym:.3g}): the "
             "impurity potential is not Hermitian in real space (U(-q) != U(q)^dagger); fix U"
         )
-    op = CollisionOperator(pts.w, pts.s, dip, ys, ysj, parts, methods, asym)
+    op = CollisionOperator(pts.w, pts.s, dip, ys, ysj, parts, methods, asym, compressed_ranks=ranks)
     if bound:
         op.error_bound = float(bound / op.out_rate.min())
     return op

@@ -18,9 +18,14 @@ grid instead:
 
 Pieces cut by the zone boundary need no stitching: the pieces inside one cell
 tile the surface exactly once (open orbits included).  The rule is
-second-order accurate in the grid spacing; :func:`grid_fermi_surface` reports
-``error_estimate``, the relative change of the density of states between
-grids ``G`` and ``G/2`` divided by 3 (Richardson, second order).
+second-order accurate in the grid spacing, but its error is not smooth in
+``1/G``: how the grid cuts a sheet changes from one ``G`` to the next, so
+``G^2`` times the error scatters about its mean (by as much as the mean for
+some sums).  Error estimates therefore compare ``G`` with three coarser grids,
+``G/2``, ``2G/3`` and ``3G/4`` (:data:`COARSE_RATIOS`), and take the largest
+implied Richardson estimate times :data:`GRID_SAFETY` (:func:`grid_error`);
+:func:`grid_fermi_surface` reports that estimate of the density of states,
+relative.
 
 Fermi-sea integrals :math:`\sum_n\int[dk]\,f_0(e_n)F_n` (T = 0) use the
 midpoint grid with the occupied fraction of each cell from the linearized band
@@ -28,8 +33,9 @@ midpoint grid with the occupied fraction of each cell from the linearized band
 insulator's Berry curvature: the Chern number is quantized to round-off), with
 adaptive refinement of the cells that the Fermi surface may cross or where two
 bands come closer than the cell's energy spread (small gaps, where Berry
-curvature peaks).  The difference between grids ``G`` and ``G/2`` is returned
-divided by 3 (Richardson, second order) as the error estimate.
+curvature peaks).  The error estimate is :func:`grid_error` of the sums on the
+coarser grids ``G/2`` and ``3G/4`` (:data:`SEA_COARSE_RATIOS`: the sea's error
+constant scatters less than the surface's; ``2G/3`` changed no measured estimate).
 """
 
 from __future__ import annotations
@@ -43,7 +49,8 @@ from ..errors import DegenerateBandsError, FermiSurfaceError
 from ..progress import note
 from .fermi import FermiSurface, band_energies, band_extremum, radial_extent
 
-__all__ = ["Cell", "cell", "grid_fermi_surface", "grid_sea_integral", "uses_grid"]
+__all__ = ["Cell", "cell", "coarse_grids", "grid_error", "grid_fermi_surface", "grid_fermi_surfaces",
+           "grid_sea_integral", "uses_grid"]
 
 #: Newton projection: maximum steps and relative energy tolerance.
 NEWTON_STEPS = 12
@@ -53,6 +60,78 @@ BLOCK = 1 << 15
 #: Refinement of Fermi-sea cells per dimension: (subdivisions per axis, levels).
 #: 3D halves (8 sub-cells per level): 4 per axis would multiply the marked cells by 64.
 REFINE = {2: (4, 2), 3: (2, 2)}
+#: Resolution ratios ``G / G_c`` of the coarser grids of the error estimates: Fermi-surface
+#: sums (whose error constant scatters most with the grid) and Fermi-sea integrals.
+COARSE_RATIOS = (2.0, 1.5, 4.0 / 3.0)
+SEA_COARSE_RATIOS = (2.0, 4.0 / 3.0)
+#: Safety factor on the largest Richardson estimate (documentation: Theory, "Numerics").
+GRID_SAFETY = 3.0
+
+
+def coarse_grids(n_points, minimum=4, ratios=COARSE_RATIOS):
+    """The coarser grids of the error estimate: ``[(G_c, G / G_c)]`` for ``G_c = floor(G / r)``,
+    ``r`` in :data:`COARSE_RATIOS`, distinct, ``minimum <= G_c < G``.
+
+    Parameters
+    ----------
+    n_points : int
+        The grid ``G``.
+    minimum : int
+        Smallest coarse grid.
+    ratios : sequence of float
+        :data:`COARSE_RATIOS` (Fermi surfaces) or :data:`SEA_COARSE_RATIOS`.
+
+    Returns
+    -------
+    list of (int, float)
+        Coarse grids and their resolution ratios.
+    """
+    n_points = int(n_points)
+    out = []
+    for r in ratios:
+        g = int(np.floor(n_points / r + 1e-9))
+        if minimum <= g < n_points and g not in [c for c, _ in out]:
+            out.append((g, n_points / g))
+    return out
+
+
+def grid_error(fine, coarse):
+    r"""Discretization error of a second-order k-grid value from coarser grids.
+
+    .. math:: E = S\,\max_c \frac{|X(G) - X(G_c)|}{(G/G_c)^2 - 1}
+
+    with :math:`S` = :data:`GRID_SAFETY` (for a tensor, elementwise, and no element below
+    ``|X_ij|`` times the tensor's relative estimate ``max E / max |X|``): each term is the Richardson estimate of
+    :math:`X(G) - X(\infty)` for an error :math:`C h^2`.  On k-grids ``C`` is not a
+    constant but scatters with ``G`` (how the grid cuts the Fermi surface), so a
+    single coarse grid can happen to match the fine one; the largest of three
+    estimates, times three, bounded the error against a ``G = 512`` (2D) or
+    extrapolated (3D) reference on every measured lattice example (documentation:
+    Theory, "Numerics").
+
+    Parameters
+    ----------
+    fine : array
+        Value at the grid ``G``.
+    coarse : sequence of (array, float)
+        Values at coarser grids and their ratios ``G / G_c > 1``.
+
+    Returns
+    -------
+    array
+        Elementwise error estimate (the whole ``|fine|`` if ``coarse`` is empty).
+    """
+    fine = np.asarray(fine, dtype=float)
+    if not len(coarse):
+        return np.abs(fine)
+    est = GRID_SAFETY * np.max([np.abs(fine - np.asarray(v, dtype=float)) / (r * r - 1.0) for v, r in coarse], axis=0)
+    if fine.ndim >= 2:
+        # tensors (..., D, D): one quadrature serves every element, so no element's relative error
+        # is taken below the tensor's (an element whose coarse values happen to agree is not exact)
+        scale = np.abs(fine).max(axis=(-2, -1), keepdims=True)
+        rel = est.max(axis=(-2, -1), keepdims=True) / np.where(scale > 0, scale, 1.0)
+        est = np.maximum(est, rel * np.abs(fine))
+    return est
 
 
 def uses_grid(model):
@@ -315,8 +394,37 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None, box=None):
     -------
     fs : :class:`~boltzspin.geometry.fermi.FermiSurface` (``scan`` is ``None``; empty in a gap)
     error_estimate : float
-        ``|DOS(G) - DOS(G/2)| / (3 DOS(G))`` (Richardson for second order; it can
-        understate the error on pre-asymptotic grids).
+        Relative error estimate of the density of states, :func:`grid_error` of the
+        densities of states on the coarser grids of :func:`coarse_grids`.
+    """
+    fs, error, _ = grid_fermi_surfaces(model, mu, n_points, k_max, box)
+    return fs, error
+
+
+def grid_fermi_surfaces(model, mu, n_points=128, k_max=None, box=None):
+    """:func:`grid_fermi_surface` and its coarser surfaces, for error estimates.
+
+    Parameters
+    ----------
+    n_points : int
+        Grid points per reciprocal-lattice axis.
+    k_max : float, optional
+        Half-width of the box of a continuum 3D model (probed if omitted).
+    box : :class:`Cell`, optional
+        The cell from :func:`cell`.
+
+    Returns
+    -------
+    fs : :class:`~boltzspin.geometry.fermi.FermiSurface`
+    error_estimate : float
+        Relative error estimate of the density of states.
+    coarse : list of (FermiSurface, float)
+        The surfaces on the coarser grids of :func:`coarse_grids` that resolve the
+        Fermi surface, with their ratios ``G / G_c`` (empty in a gap).  If ``G/2`` does
+        not resolve it, its :class:`~boltzspin.errors.FermiSurfaceError` is raised (the
+        grid ``G`` is marginal); ``2G/3`` or ``3G/4`` that do not are skipped.  Empty if a
+        coarse grid sees no Fermi surface at all (callers then count the whole value as
+        error).
     """
     box = box or cell(model, mu, k_max)
     fs = _surface(model, mu, int(n_points), box)
@@ -324,15 +432,27 @@ def grid_fermi_surface(model, mu, n_points=128, k_max=None, box=None):
         empty = np.zeros(0, dtype=int)
         es = eigensystem(model, np.zeros((0, model.dim)), check=False)
         return FermiSurface(float(mu), np.zeros((0, model.dim)), empty, empty, np.zeros(0), es, None,
-                            (), _search(n_points, model.dim)), 0.0
-    coarse = _surface(model, mu, max(int(n_points) // 2, 4), box)
-    dos_coarse = coarse.density_of_states if coarse is not None else 0.0
+                            (), _search(n_points, model.dim)), 0.0, []
+    coarse = []
+    for g, ratio in coarse_grids(n_points):
+        try:
+            surface = _surface(model, mu, g, box)
+        except FermiSurfaceError:
+            if ratio >= 2.0:  # G/2 must resolve the surface (else G is marginal: refuse)
+                raise
+            continue  # 2G/3 or 3G/4 hit a pocket badly (e.g. a grid point at its centre): skip it
+        coarse.append((surface, ratio))  # None: the coarse grid sees no Fermi surface
+    dos = fs.density_of_states
+    error = float(grid_error(dos, [(0.0 if c is None else c.density_of_states, r) for c, r in coarse])) / dos \
+        if coarse else 1.0
     fs.sheets_info = tuple(
         dict(band=int(fs.band[fs.sheet == s][0]), centre=[float(x) for x in fs.k[fs.sheet == s].mean(axis=0)],
              n_points=int(np.sum(fs.sheet == s)), parametrization="k-grid contour + Newton projection",
              found_by="k-grid contour") for s in range(fs.n_sheets))
     fs.search = _search(n_points, model.dim)
-    return fs, abs(fs.density_of_states - dos_coarse) / (3.0 * fs.density_of_states)
+    if any(c is None for c, _ in coarse):  # a coarse grid misses the whole surface: no estimate from them
+        return fs, error, []
+    return fs, error, coarse
 
 
 def _search(n_points, dim):
@@ -414,9 +534,10 @@ def grid_sea_integral(model, mu, integrand, n_points=64, k_max=None, elementwise
     r"""T = 0 Fermi-sea integral :math:`\sum_n\int[dk]\,f_0(e_n)F_n` on a k-grid of the cell.
 
     ``integrand(es)`` returns per-band values ``(M, n, *extra)``.  Returns
-    ``(value, error)``, the error being ``|I(G) - I(G/2)| / 3``, the Richardson
-    estimate for the observed second-order convergence of metals (insulators
-    converge spectrally, so it is conservative there); elementwise if requested.
+    ``(value, error)``, the error being :func:`grid_error` of the sums on the
+    coarser grids ``G/2`` and ``3G/4`` (second-order Richardson estimates for
+    metals; insulators converge spectrally, so it is conservative there);
+    elementwise if requested.
     ``refine=False`` switches the adaptive refinement off (a plain midpoint grid,
     spectrally accurate for smooth integrands).  For a continuum 3D model every
     occupied state must lie in the box.
@@ -432,6 +553,6 @@ def grid_sea_integral(model, mu, integrand, n_points=64, k_max=None, elementwise
                 "Fermi-sea integral of a continuum 3D model needs a bounded Fermi sea"
             )
     fine = _sea_sum(model, mu, integrand, box, int(n_points), extra, refine)
-    coarse = _sea_sum(model, mu, integrand, box, max(int(n_points) // 2, 2), extra, refine)
-    err = np.abs(fine - coarse) / 3.0
+    coarse = [(_sea_sum(model, mu, integrand, box, g, extra, refine), r) for g, r in coarse_grids(n_points, 2, SEA_COARSE_RATIOS)]
+    err = grid_error(fine, coarse)
     return fine, (err if elementwise else float(err.max(initial=0.0)))

@@ -6,10 +6,10 @@ Every contribution of :func:`boltzspin.transport` carries an error estimate
 
 * a **discretization** estimate from two resolutions: on rays (spectral in the
   number of Fermi points ``N``) :math:`|X(N) - X(N/2)|`, which bounds the error of
-  :math:`X(N)` generously; on k-grids (second order in the spacing)
-  :math:`|X(G) - X(G/2)|`, three times the Richardson estimate (a safety factor
-  for grids that are not yet in the asymptotic regime); where the coarse surface
-  does not resolve a small pocket, ``3/4`` of the resolution is compared instead;
+  :math:`X(N)` generously; on k-grids (second order in the spacing, with an error
+  constant that scatters from one grid to the next) three times the largest
+  Richardson estimate :math:`|X(G) - X(G_c)|/((G/G_c)^2 - 1)` over the coarser
+  grids :math:`G_c = G/2, 2G/3, 3G/4` that resolve the surface;
 * a **round-off** estimate of each Fermi-surface sum
   :math:`X = \sum_p w_p\,a_p\,b_p`:
 
@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BoltzspinError
+from ..geometry.brillouin import GRID_SAFETY, grid_error  # noqa: F401 (GRID_SAFETY re-exported)
 
 __all__ = ["roundoff", "discretization", "window_error", "check_roundoff"]
 
@@ -87,8 +88,16 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     g_row = np.take_along_axis(np.abs(es.inverse_gaps()), fs.band[:, None, None], axis=-2)[:, 0, :]
     d = np.abs(scat.s_dipole) + s_norm * np.einsum("pim,pm->pi", v_row, g_row)
     s_scale = np.abs(scat.s) + s_norm  # s_p itself carries an error eps |s|
-    sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity)
+    # the side-jump velocity sum_p' W_pp' dr^s_pp' cancels (to zero without magnetization): its
+    # round-off is relative to the terms' scale, out-rate x |A| |s|, like the dipole change's
+    sj_scale = np.abs(scat.side_jump_velocity_s) + s_norm * np.abs(scat.side_jump_velocity) \
+        + 2 * np.abs(scat.out_rate)[:, None] * d
     dc_scale = np.abs(scat.dipole_change_velocity()) + 2 * np.abs(scat.out_rate)[:, None] * d
+    # phi_a solves K phi_a = q E . sum_p' W dr: that source cancels like the side-jump velocity,
+    # so phi_a carries round-off eps |q| x (its terms' scale ~ |A||s| once divided by the out-rate)
+    ws = np.abs(sol.weighted_source[:, :dim]).sum()
+    q_abs = ws / max(float(np.sum(w[:, None] * v)), 1e-300)
+    phi_a = phi_a + 2 * q_abs * d
     out = {
         "intrinsic_dipole": np.einsum("pi,pj->ij", d, np.abs(sol.weighted_source[:, :dim])),
         "boltzmann": np.einsum("p,pj,pi->ij", w * s_scale, phi, v),
@@ -113,34 +122,34 @@ def roundoff(scat, sol, fs, s_matrix, dim, skew_sol=None, skew_bound=None):
     return rounding, out
 
 
-#: Safety factor on the Richardson estimate of second-order k-grid sums.
-GRID_SAFETY = 3.0
+def discretization(fine, coarse, grid):
+    r"""Discretization error of ``fine`` from values at lower resolutions.
 
-
-def discretization(fine, coarse, grid, ratio=2.0):
-    r"""Discretization error of ``fine`` from ``coarse`` at ``1/ratio`` of its resolution.
-
-    Rays (spectral): :math:`|X(N) - X(N/r)|`, which bounds the error of :math:`X(N)`
-    once the coarse rule converges.  k-grids (second order): the Richardson estimate
-    :math:`|X(G) - X(G/r)|/(r^2 - 1)` times :data:`GRID_SAFETY` (``|X(G) - X(G/2)|`` for
-    ``r = 2``).
+    Rays (spectral): :math:`|X(N) - X(N/2)|` (``coarse`` holds the one value at
+    ``N/2``), which bounds the error of :math:`X(N)` once the coarse rule converges.
+    k-grids (second order, but with an error constant that scatters with the grid):
+    :func:`boltzspin.geometry.brillouin.grid_error`,
+    :math:`3\max_c |X(G) - X(G_c)|/((G/G_c)^2 - 1)` over the coarser grids
+    ``G/2, 2G/3, 3G/4``.
 
     Parameters
     ----------
-    fine, coarse : array
-        Values at full and reduced resolution.
+    fine : array
+        Value at full resolution.
+    coarse : sequence of (array, float)
+        Values at lower resolutions and the ratios of full to lower resolution.
     grid : bool
         True for k-grids (second order), False for rays (spectral).
-    ratio : float
-        Resolution ratio ``r`` of fine to coarse.
 
     Returns
     -------
     array
         Error estimate of ``fine``, elementwise.
     """
-    diff = np.abs(np.asarray(fine) - np.asarray(coarse))
-    return GRID_SAFETY * diff / (ratio**2 - 1.0) if grid else diff
+    if grid:
+        return grid_error(fine, coarse)
+    fine = np.asarray(fine, dtype=float)
+    return np.max([np.abs(fine - np.asarray(v, dtype=float)) for v, _ in coarse], axis=0)
 
 
 def window_error(values, weights):

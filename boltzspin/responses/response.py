@@ -34,7 +34,7 @@ import numpy as np
 import xarray as xr
 
 from ..geometry.bands import berry_curvature, conventional_berry_curvature, expectation
-from ..geometry.brillouin import cell, grid_fermi_surface, grid_sea_integral, uses_grid
+from ..geometry.brillouin import cell, grid_fermi_surfaces, grid_sea_integral, uses_grid
 from ..collisions.boltzmann import RESIDUAL_TOL, solve_boltzmann
 from ..collisions.disorder import Disorder
 from .. import resources
@@ -46,7 +46,7 @@ from ..models.tight_binding import TightBinding
 from ..collisions.scattering import METHODS, SPARSE_TOL, check_disorder, scattering
 from ..collisions.skew import skew_scattering
 from ..collisions.intrinsic_skew import intrinsic_skew_scattering
-from .error_estimates import EPS, GRID_SAFETY, check_roundoff, discretization, roundoff, window_error
+from .error_estimates import EPS, check_roundoff, discretization, roundoff, window_error
 
 __all__ = ["transport", "transport_zero_temperature", "fermi_window", "sea_integral", "check_temperature",
            "check_scattering", "CONTRIBUTIONS", "SKEW_CONTRIBUTIONS", "UNITS"]
@@ -354,9 +354,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
 
     if uses_grid(model):
         box = cell(model, mu, k_max)  # once, for both (a continuum 3D box is probed)
-        fs, fs_error = grid_fermi_surface(model, mu, n_points, box=box)
-        fs_half, ratio = _half_surface(lambda n: grid_fermi_surface(model, mu, n, box=box)[0], n_points, 4,
-                                       fallback=True)
+        fs, fs_error, coarse = grid_fermi_surfaces(model, mu, n_points, box=box)  # coarse: [(fs, ratio)]
         value, error = grid_sea_integral(model, mu, sea, n_points, box=box, elementwise=True)
         info = dict(
             fermi_surface_method=f"k-grid {int(n_points)}^{model.dim} of the "
@@ -372,6 +370,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         fs = fermi_surface(model, mu, n_points, origin=origin, k_max=k_max, radial_samples=radial_samples)
         fs_half, ratio = _half_surface(lambda n: fermi_surface(model, mu, n, origin=origin, k_max=k_max,
                                                                radial_samples=radial_samples), n_points, 8)
+        coarse = [] if fs_half is None else [(fs_half, ratio)]
         sea_scan = scan_rays(model, mu, sea_angles(n_points), origin, k_max, radial_samples, plane=fs.scan.plane)
         value, error = fermi_sea_integral(model, mu, sea, scan=sea_scan, order=sea_order, elementwise=True)
         info = dict(
@@ -383,8 +382,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     info.update(fs.sheet_attrs())  # the sheets found and how they were certified
     if gauge_seed is not None:
         fs = fs.with_random_gauge(gauge_seed)
-        fs_half = None if fs_half is None else fs_half.with_random_gauge(gauge_seed)
-    info["fermi_surface_parts_coarse_ratio"] = 0.0 if ratio is None else float(ratio)
+        coarse = [(c.with_random_gauge(gauge_seed), r) for c, r in coarse]
+    info["fermi_surface_parts_coarse_ratios"] = [float(r) for _, r in coarse] or 0.0
     scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
     error_elements = np.asarray(error, dtype=float)
     error = float(error_elements.max(initial=0.0))
@@ -405,7 +404,7 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
             "unresolved band-edge region). " + remedy
         )
     info["fermi_sea_error_estimate"] = error
-    result = (fs, fs_half, value, error_elements, info)  # fs_half: at n_points / ratio
+    result = (fs, coarse, value, error_elements, info)  # coarse: [(surface at n_points / ratio, ratio)]
     if cacheable:
         _GEOMETRY_CACHE.clear()
         _GEOMETRY_CACHE[key] = result
@@ -536,14 +535,15 @@ def transport(model, mu, disorder, observable="sz", charge=-1.0, n_points=256, *
     k_max : float, optional
         Radial extent of the rays (2D continuum) or half-width of the k box
         (3D continuum).  Default: probed from the model.
-    method : {"auto", "dense", "lowrank", "onthefly", "sparse"}
+    method : {"auto", "dense", "lowrank", "onthefly", "sparse", "compressed"}
         Collision-operator kind (:mod:`boltzspin.collisions.scattering`);
         ``"auto"`` picks per disorder channel.  ``attrs["collision_operator"]``
         records the choice.
     sparse_tol : float
         Drop tolerance of the sparse operator (pairs with Gaussian factor below
-        it are dropped); ``attrs["sparse_rate_error_bound"]`` bounds the
-        resulting relative error of every rate.
+        it are dropped), and the kernel-interpolation tolerance of the compressed
+        one; ``attrs["sparse_rate_error_bound"]`` bounds the resulting relative
+        error of every rate.
     solver_tol : float
         Relative residual required of the Boltzmann solves.
     gauge_seed : int, optional
@@ -859,7 +859,7 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
     estimate = resources.check(resources.estimate_geometry(model, n_points, radial_samples, sea_order))
     LOGGER.debug("transport at mu=%g, T=0: %r, n_points=%d (estimated %.3g GiB, %.3g s)", mu, model, n_points,
                 estimate.bytes / resources.GIB, estimate.seconds)
-    fs, fs_half, sea_value, sea_error, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max,
+    fs, coarse, sea_value, sea_error, geometry_info = _geometry(model, mu, s_matrix, n_points, origin, k_max,
                                                                  gauge_seed, sea_order, radial_samples)
     stages.done("Fermi surface and Fermi sea", f"{fs.n_points} Fermi points, {fs.n_sheets} sheets")
     _check_fermi_velocity(fs, mu)
@@ -872,18 +872,13 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                 f"{','.join(diag['methods']) or 'none'}, {diag['iterations']} CG iterations")
     names = contributions[:-1]
     surface = np.stack([parts[c] for c in names[1:]])
-    if fs_half is None and "fermi_surface_error_estimate" in geometry_info:
-        # k-grid whose coarser grids miss a small pocket: the relative error of the measure
-        # (the density-of-states change, times the safety factor) times the terms' magnitudes
-        rel = GRID_SAFETY * geometry_info["fermi_surface_error_estimate"]
-        surface_error = rel * np.stack([magnitude[c] for c in names[1:]])
-    elif fs_half is None:  # no lower resolution (n_points < 16): the whole value counts as error
+    if not coarse:  # no lower resolution (n_points < 16 on rays, G < 6): the whole value counts as error
         surface_error = np.stack([magnitude[c] for c in names[1:]])
-    else:
-        half = _surface_contributions(fs_half, disorder, model, s_matrix, q, **options)[0]
-        surface_error = discretization(surface, np.stack([half[c] for c in names[1:]]), uses_grid(model),
-                                       geometry_info["fermi_surface_parts_coarse_ratio"])
-    stages.done("error estimate (N/2)")
+    else:  # rays: N/2; k-grids: G/2, 2G/3, 3G/4 (the largest implied estimate)
+        lower = [(np.stack([p[c] for c in names[1:]]), r) for p, r in
+                 ((_surface_contributions(c, disorder, model, s_matrix, q, **options)[0], r) for c, r in coarse)]
+        surface_error = discretization(surface, lower, uses_grid(model))
+    stages.done("error estimate (coarser resolutions)")
     values = np.concatenate([-q * sea_value[0][None], surface])
     values = np.concatenate([values, values.sum(axis=0)[None]])
     roundoff_parts = np.stack([np.zeros((dim, dim))] + [rounding[c] for c in names[1:]])
@@ -895,8 +890,8 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                    abs(q) * float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi), mu)
     errors = discretization_parts + roundoff_parts
     conventional = -q * sea_value[1]
-    dos_error = (fs.density_of_states if fs_half is None
-                 else abs(fs.density_of_states - fs_half.density_of_states))
+    dos_error = float(discretization(fs.density_of_states, [(c.density_of_states, r) for c, r in coarse],
+                                     uses_grid(model))) if coarse else fs.density_of_states
     axes = ["x", "y", "z"][:dim]
     ds = xr.Dataset(
         {
@@ -965,8 +960,9 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
         max_roundoff_error=float(roundoff_parts.max(initial=0.0)),
         error_estimate_method=(
             "sigma_error = discretization + round-off. Discretization: Fermi sea as "
-            "fermi_sea_error_estimate (elementwise); Fermi-surface parts |X(N) - X(N/2)| "
-            + ("(k-grid, second order: 3x the Richardson estimate)" if uses_grid(model) else "(rays, spectral)")
+            "fermi_sea_error_estimate (elementwise); Fermi-surface parts "
+            + ("3 max_c |X(G) - X(G_c)| / ((G/G_c)^2 - 1) over G_c = G/2, 2G/3, 3G/4 (k-grid, second order)"
+               if uses_grid(model) else "|X(N) - X(N/2)| (rays, spectral)")
             + "; round-off: (eps (2 + 4 n_bands / sqrt N) + solver residual) x the sum of the terms' "
             "natural magnitudes"),
     )
