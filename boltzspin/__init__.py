@@ -33,6 +33,7 @@ from .models.superconductivity import BdG, ChiralD, ChiralP, CustomPairing, DWav
 from .responses.thermal_hall import thermal_hall
 from .responses.spin_density import SPIN_DENSITY_CONTRIBUTIONS, spin_density
 from .responses.torque import spin_orbit_torque
+from .responses import kubo
 from .models.tight_binding import (LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding, from_pythtb,
                             from_tbmodels)
 from .models.wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
