@@ -161,6 +161,25 @@ def grid_case(title, model, mu, disorder, observable, grids):
           "the refined Fermi-sea cells and the N-point kernel ~G^(D-1))")
 
 
+def kubo_case():
+    """Kubo-Streda reference (boltzspin.kubo): one point and the clean-limit extrapolation, 2-band models."""
+    print("\n## Kubo-Streda reference (boltzspin.kubo, default resolution: 64 angles, order 12)")
+    print(f"{'case':<58} {'time [s]':>9} {'peak mem [MiB]':>15} {'points':>7}")
+    cases = [
+        ("massive Dirac, ladder, one point", lambda: bs.kubo.conductivity(
+            bs.MassiveDirac(1.0, 0.3), 0.5, bs.DeltaCorrelated(0.1, 1.0))),
+        ("Rashba, ladder, spin z, one point", lambda: bs.kubo.conductivity(
+            bs.Rashba(1.0, 0.5), 0.6, bs.DeltaCorrelated(0.05, 1.0), observable="sz")),
+        ("massive Dirac, ladder, clean limit (8 densities)", lambda: bs.kubo.clean_limit(
+            bs.MassiveDirac(1.0, 0.3), 0.5, bs.DeltaCorrelated(0.1, 1.0))),
+        ("Rashba, ladder, spin z, clean limit (8 densities)", lambda: bs.kubo.clean_limit(
+            bs.Rashba(1.0, 0.5), 0.6, bs.DeltaCorrelated(0.05, 1.0), observable="sz")),
+    ]
+    for name, func in cases:
+        ds, t, mem = measure(func)
+        print(f"{name:<58} {t:9.2f} {mem / 2**20:15.1f} {ds.attrs['n_points']:7d}")
+
+
 def compressed_case(quick=False):
     """Long-range disorder on Rashba: on-the-fly O(N^2) against the compressed operator, side by side.
 
@@ -293,6 +312,7 @@ def main(argv=None):
         rashba_study(2000, 2000)
         big, dense_sizes, gauss = [10**3, 10**4, 10**5, 3 * 10**5, 10**6], {1000, 4000}, [1000, 2000, 5000, 10000, 20000]
         big = sorted(set(big) | {4000})
+    kubo_case()
     results = {}
     results["single"] = scaling_case("delta-correlated, single parabolic band (charge)", parabolic_band(), 0.5,
                                      bs.DeltaCorrelated(0.01, 1.0), "charge", big, dense_sizes, 10**4)

@@ -31,6 +31,9 @@ from .models.continuum import KPModel, MassiveDirac, Rashba
 from .responses.response import CONTRIBUTIONS, transport
 from .models.superconductivity import BdG, ChiralD, ChiralP, CustomPairing, DWave, SWave
 from .responses.thermal_hall import thermal_hall
+from .responses.spin_density import SPIN_DENSITY_CONTRIBUTIONS, spin_density
+from .responses.torque import spin_orbit_torque
+from .responses import kubo
 from .models.tight_binding import (LatticeRashba, QiWuZhang, Rashba3D, SquareLattice, TightBinding, from_pythtb,
                             from_tbmodels)
 from .models.wannier90 import read_hr_dat, read_tb_dat, write_hr_dat, write_tb_dat
@@ -55,6 +58,9 @@ __all__ = [
     "ChiralP",
     "CustomPairing",
     "thermal_hall",
+    "spin_density",
+    "spin_orbit_torque",
+    "SPIN_DENSITY_CONTRIBUTIONS",
     "LatticeRashba",
     "QiWuZhang",
     "Rashba3D",

@@ -327,18 +327,59 @@ SEA_RTOL = 1e-2
 _GEOMETRY_CACHE = {}
 
 
-def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples):
+def coarse_surface_error(value, coarse, evaluate, fallback, grid):
+    """Discretization estimate of a Fermi-surface quantity from the coarse surfaces of ``_geometry``.
+
+    The one rule for every Fermi-surface sum (the parts of :func:`transport` and of
+    :func:`boltzspin.spin_density`, the density of states): ``value`` is re-evaluated on each
+    coarser surface and :func:`boltzspin.responses.error_estimates.discretization` turns the
+    differences into an estimate (rays: ``|X(N) - X(N/2)|``; k-grids:
+    ``3 max_c |X(G) - X(G_c)| / ((G/G_c)^2 - 1)`` over ``G/2, 2G/3, 3G/4``).  Without a
+    coarser surface (``n_points < 16`` on rays, ``G < 6``) the estimate is ``fallback``,
+    the natural magnitude of the whole sum.
+
+    Parameters
+    ----------
+    value : array
+        The quantity on the full-resolution surface.
+    coarse : list of (FermiSurface, float)
+        The coarse surfaces and their resolution ratios, as ``_geometry`` returns them.
+    evaluate : callable
+        ``evaluate(fs_c)``: the same quantity (same shape) on a coarse surface.
+    fallback : array
+        The estimate when ``coarse`` is empty.
+    grid : bool
+        True for k-grids (second order), False for rays (spectral).
+
+    Returns
+    -------
+    array
+        Elementwise error estimate of ``value``.
+    """
+    if not coarse:
+        return np.asarray(fallback, dtype=float)
+    return discretization(value, [(evaluate(c), r) for c, r in coarse], grid)
+
+
+def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_order, radial_samples,
+              sea_integrand=None, sea_label=None, sea_scale=None):
     """Fermi surface, Fermi-sea integrals and their diagnostics (cached for the last arguments).
 
-    Returns ``(fs, fs_half, sea_value, sea_error, diagnostics)``: the Fermi surface at
-    ``n_points`` and at half the resolution (for the error estimate of the Fermi-surface
-    parts; ``None`` when ``n_points < 16``, which has no lower resolution to compare with),
+    ``sea_integrand(es)`` (per band, ``(..., n, *extra)``; labelled ``sea_label`` in the
+    cache key, with natural scale ``sea_scale`` for the convergence check) replaces the
+    default pair of Berry integrands of :func:`transport` (used by
+    :func:`boltzspin.spin_density`).
+
+    Returns ``(fs, coarse, sea_value, sea_error, diagnostics)``: the Fermi surface at
+    ``n_points``, the list ``coarse`` of ``(surface, ratio)`` at lower resolutions (rays:
+    ``N/2``; k-grids: ``G/2, 2G/3, 3G/4``; empty when there is no lower resolution) for the
+    error estimate of the Fermi-surface parts (:func:`coarse_surface_error`),
     the Fermi-sea integrals ``(2, D, D)`` and their elementwise error estimates.  2D
     continuum models use rays (:mod:`boltzspin.geometry.fermi`), lattice and 3D models
     k-grids (:mod:`boltzspin.geometry.brillouin`).
     """
     key = (model, repr(model), float(mu), s_matrix.tobytes(), int(n_points),
-           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples)
+           tuple(np.asarray(origin, dtype=float)), k_max, gauge_seed, sea_order, radial_samples, sea_label)
     cacheable = isinstance(model, (Rashba, MassiveDirac, TightBinding))  # user callables may read mutable state
     if cacheable and key in _GEOMETRY_CACHE:
         return _GEOMETRY_CACHE[key]
@@ -346,6 +387,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
     def sea(es):
         if gauge_seed is not None:
             es = es.with_random_gauge(gauge_seed)
+        if sea_integrand is not None:
+            return sea_integrand(es)
         return np.stack(
             [berry_curvature(es) * expectation(es, s_matrix)[..., None, None],
              conventional_berry_curvature(es, s_matrix)],
@@ -384,7 +427,8 @@ def _geometry(model, mu, s_matrix, n_points, origin, k_max, gauge_seed, sea_orde
         fs = fs.with_random_gauge(gauge_seed)
         coarse = [(c.with_random_gauge(gauge_seed), r) for c, r in coarse]
     info["fermi_surface_parts_coarse_ratios"] = [float(r) for _, r in coarse] or 0.0
-    scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi)  # natural unit |s|/(8 pi)
+    scale = float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi) if sea_scale is None \
+        else float(sea_scale(fs) if callable(sea_scale) else sea_scale)  # natural unit |s|/(8 pi)
     error_elements = np.asarray(error, dtype=float)
     error = float(error_elements.max(initial=0.0))
     if error > SEA_RTOL * max(np.abs(value).max(), scale):
@@ -872,12 +916,12 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                 f"{','.join(diag['methods']) or 'none'}, {diag['iterations']} CG iterations")
     names = contributions[:-1]
     surface = np.stack([parts[c] for c in names[1:]])
-    if not coarse:  # no lower resolution (n_points < 16 on rays, G < 6): the whole value counts as error
-        surface_error = np.stack([magnitude[c] for c in names[1:]])
-    else:  # rays: N/2; k-grids: G/2, 2G/3, 3G/4 (the largest implied estimate)
-        lower = [(np.stack([p[c] for c in names[1:]]), r) for p, r in
-                 ((_surface_contributions(c, disorder, model, s_matrix, q, **options)[0], r) for c, r in coarse)]
-        surface_error = discretization(surface, lower, uses_grid(model))
+    def on_coarse(surface_c):  # the same parts on a coarser surface (rays: N/2; k-grids: G/2, 2G/3, 3G/4)
+        parts_c = _surface_contributions(surface_c, disorder, model, s_matrix, q, **options)[0]
+        return np.stack([parts_c[c] for c in names[1:]])
+
+    surface_error = coarse_surface_error(surface, coarse, on_coarse, np.stack([magnitude[c] for c in names[1:]]),
+                                         uses_grid(model))
     stages.done("error estimate (coarser resolutions)")
     values = np.concatenate([-q * sea_value[0][None], surface])
     values = np.concatenate([values, values.sum(axis=0)[None]])
@@ -890,8 +934,8 @@ def _zero_temperature(model, mu, disorder, observable, charge, n_points, *, orig
                    abs(q) * float(np.abs(np.linalg.eigvalsh(s_matrix)).max()) / (8 * np.pi), mu)
     errors = discretization_parts + roundoff_parts
     conventional = -q * sea_value[1]
-    dos_error = float(discretization(fs.density_of_states, [(c.density_of_states, r) for c, r in coarse],
-                                     uses_grid(model))) if coarse else fs.density_of_states
+    dos_error = float(coarse_surface_error(fs.density_of_states, coarse, lambda c: c.density_of_states,
+                                           fs.density_of_states, uses_grid(model)))
     axes = ["x", "y", "z"][:dim]
     ds = xr.Dataset(
         {

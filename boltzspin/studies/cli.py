@@ -23,8 +23,8 @@ def _run(args):
     missing = sum(not Path(j["file"]).exists() for j in every)
     result = run_study(spec, progress=not args.quiet, executor=executor, workers=args.workers)
     elapsed = time.perf_counter() - start
-    if not args.quiet:  # the table first: a failing figure script cannot hide the result
-        print(format_table(result, component=spec["study"].get("component")))
+    if not args.quiet and "i" in result.dims:  # the table first: a failing figure script cannot hide the result
+        print(format_table(result, component=spec["study"].get("component")))  # (tensor quantities only)
     figure = None if args.no_figure else make_figure(spec, result)
     if not args.quiet:
         total = len(every)

@@ -36,7 +36,8 @@ def point_inputs(quantity, model, disorder, kwargs):
     (so their file names are unchanged); other quantities hash
     ``[quantity, model, kwargs]``.
     """
-    parts = [model, disorder, kwargs] if quantity == "transport" else [quantity, model, kwargs]
+    parts = [model, disorder, kwargs] if quantity == "transport" else [quantity, model, kwargs] \
+        if disorder is None else [quantity, model, disorder, kwargs]
     payload = json.dumps(parts, sort_keys=True, default=str)
     return payload, hashlib.sha256(payload.encode()).hexdigest()
 
@@ -68,7 +69,9 @@ def _differences(stored, expected, where="", limit=3):
     return [] if stored == expected else [f"{where or 'inputs'} = {stored!r} in the file, {expected!r} here"]
 
 
-_PARTS = {"transport": ("model", "disorder", "kwargs")}
+_PARTS = {"transport": ("model", "disorder", "kwargs"),
+          "spin_density": ("quantity", "model", "disorder", "kwargs"),
+          "spin_orbit_torque": ("quantity", "model", "disorder", "kwargs")}
 
 
 def _named(payload, quantity):

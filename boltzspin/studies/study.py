@@ -37,8 +37,8 @@ from ..errors import BoltzspinError
 from .axis_units import LABEL_COORDS, PER_POINT_VARIABLES, QUANTITY_UNITS, sweep_axis_attrs
 from .point_files import HASH_ATTR, INPUTS_ATTR, StudyWarning, read_point, stamp
 from .report import format_table, make_figure  # noqa: F401 - public names, moved to report.py
-from .study_file import (DISORDER_TYPES, MODEL_TYPES, PAIRING_TYPES, QUANTITIES, StudyError, build_disorder,
-                         build_model, dim_name, jobs, load_study)
+from .study_file import (DISORDER_QUANTITIES, DISORDER_TYPES, MODEL_TYPES, PAIRING_TYPES, QUANTITIES, StudyError,
+                         build_disorder, build_model, dim_name, jobs, load_study)
 
 __all__ = ["load_study", "jobs", "run_study", "build_model", "build_disorder", "StudyError", "StudyWarning",
            "make_figure",
@@ -60,7 +60,8 @@ def compute_point(job, threads=None):
         _MODELS[key] = build_model(job["model"])
     quantity = job.get("quantity", "transport")
     kwargs = job.get("kwargs", job.get(quantity))
-    extra = {"disorder": build_disorder(job["coords"]["disorder"], job["disorder"])} if quantity == "transport" else {}
+    extra = {"disorder": build_disorder(job["coords"]["disorder"], job["disorder"])} \
+        if job.get("disorder") is not None else {}
     ds = QUANTITIES[quantity](_MODELS[key], **kwargs, **extra)
     _write_atomic(stamp(ds, job), Path(job["file"]))
     return job["file"]
@@ -221,7 +222,7 @@ def _merge_points(spec, every, failures):
     keyword) become attributes of the result.
     """
     model_names = [m for m in spec["models"] if m is not None]
-    names = list(spec["disorder"]) if spec["quantity"] == "transport" else []
+    names = list(spec["disorder"]) if spec["quantity"] in DISORDER_QUANTITIES else []
     axes = spec["axes"]
     shape = ((len(model_names),) if model_names else ()) + ((len(names),) if names else ()) \
         + tuple(len(v) for v in axes.values())

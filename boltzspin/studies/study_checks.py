@@ -34,7 +34,7 @@ SECTIONS = ("study", "model", "disorder", "sweep")
 STUDY_KEYS = {
     "name": (str, "the file's stem", "name of the study (progress bar, Dataset attrs)"),
     "output": (str, "results/<name>.nc", "path of the merged netCDF file (relative to the working directory)"),
-    "quantity": (str, "transport", "the function computed per point: 'transport' or 'magnetization'"),
+    "quantity": (str, "transport", "the function computed per point: 'transport', 'magnetization', 'spin_density' or 'spin_orbit_torque'"),
     "figure": (str, None, "path of the figure written by the figure script"),
     "figure_script": (str, None, "Python file next to the study file defining make_figure(ds, path)"),
     "retries": (int, 2, "retries of a point that fails with an unexpected error (never of a BoltzspinError)"),
@@ -179,14 +179,25 @@ def check_point_arguments(quantity, function, model, kwargs, disorder=None):
     bound = inspect.signature(function).bind(model, **kwargs, **({"disorder": disorder} if disorder else {}))
     bound.apply_defaults()
     a = bound.arguments
+    if quantity == "spin_orbit_torque":
+        from ..responses.torque import _exchange
+
+        response._check_inputs(a["mu"], a["charge"], a["n_points"], a["disorder"])
+        _exchange(model)
+        return
     temperature = response._scalar(a["temperature"])
     response.check_temperature(temperature)
     response._check_energy_step(a["energy_step"])
-    if quantity == "transport":
+    if quantity in ("transport", "spin_density"):
         _, charge, _ = response._check_inputs(a["mu"], a["charge"], a["n_points"], a["disorder"])
         response._check_options(model, a["origin"], a["k_max"], a["method"], a["sparse_tol"], a["solver_tol"],
                                 a["gauge_seed"], a["sea_order"], a["radial_samples"])
     else:
         response._real("mu", a["mu"], "a finite real number (the chemical potential, an energy)")
         charge = response._real("charge", a["charge"], "a finite nonzero real number (electrons: -1)")
-    resolve_observable(model, a["observable"], charge)
+    if quantity == "spin_density":
+        from ..responses.spin_density import _observables
+
+        _observables(model, a["observables"], charge)
+    else:
+        resolve_observable(model, a["observable"], charge)

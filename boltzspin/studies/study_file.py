@@ -64,6 +64,12 @@ variable per variable of a point (``magnetization``, ``local``, ``global``),
 each ``*_error_estimate`` attribute of a point as a variable, the model actually
 computed per point as ``point_model``, and ``failed`` / ``error``.
 
+``quantity = "spin_density"`` (:func:`boltzspin.spin_density`) and ``quantity =
+"spin_orbit_torque"`` (:func:`boltzspin.spin_orbit_torque`) take a ``[disorder]`` like
+``transport``, their keywords in a table of the same name; the merged Dataset has the
+``disorder`` dim first and every variable of a point (``chi``, ``chi_error``, or the
+torques over ``direction``).
+
 Every point is built once by :func:`load_study` before any work, so a bad
 file fails fast; :func:`jobs` lists the points with the file each is saved to.
 """
@@ -87,6 +93,8 @@ from ..models import tight_binding
 from ..responses.equilibrium import magnetization
 from ..errors import BoltzspinError
 from ..responses.response import transport
+from ..responses.spin_density import spin_density
+from ..responses.torque import spin_orbit_torque
 from .point_files import point_inputs
 from .study_checks import (MAX_POINTS, SECTIONS, StudyError, check_keys, check_point_arguments,
                            check_study_table, check_sweep_size, constructor_parameters, sweep_values, unknown_key)
@@ -106,7 +114,10 @@ MODEL_TYPES = {
 #: gap functions, for nested tables such as ``pairing = { type = "ChiralD", delta = 0.3 }``
 PAIRING_TYPES = {name: getattr(superconductivity, name) for name in ("SWave", "DWave", "ChiralD", "ChiralP")}
 #: ``[study] quantity`` -> the function computed per point (its keyword table has the same name)
-QUANTITIES = {"transport": transport, "magnetization": magnetization}
+QUANTITIES = {"transport": transport, "magnetization": magnetization, "spin_density": spin_density,
+              "spin_orbit_torque": spin_orbit_torque}
+#: Quantities computed with a ``[disorder]`` (swept as the ``disorder`` dim of the result)
+DISORDER_QUANTITIES = ("transport", "spin_density", "spin_orbit_torque")
 DISORDER_TYPES = {
     name: getattr(disorder_module, name)
     for name in ("DeltaCorrelated", "GaussianCorrelated", "MagneticImpurities", "ScreenedCoulomb")
@@ -330,7 +341,7 @@ def _check_sweep_keys(spec, path):
     for key in spec["sweep"]:
         head = key.split(".")
         if head[0] == "disorder":
-            if quantity != "transport":
+            if quantity not in DISORDER_QUANTITIES:
                 raise StudyError(f"sweep axis {key!r}: quantity = {quantity!r} takes no disorder")
             if len(head) not in (2, 3):
                 raise StudyError(f"sweep axis {key!r} must be disorder.PARAMETER (every disorder) or "
@@ -392,11 +403,11 @@ def load_study(path):
         if other != quantity and other in spec:
             raise StudyError(f"study file {path} computes quantity = {quantity!r}; its keyword arguments "
                              f"go in [{quantity}], not [{other}]")
-    if quantity == "transport" and "disorder" not in spec:
+    if quantity in DISORDER_QUANTITIES and "disorder" not in spec:
         raise StudyError(f"study file {path} has no [disorder] section")
-    if quantity != "transport" and "disorder" in spec:
+    if quantity not in DISORDER_QUANTITIES and "disorder" in spec:
         raise StudyError(f"study file {path}: quantity = {quantity!r} takes no disorder; remove [disorder]")
-    if quantity == "transport" and not spec["disorder"]:
+    if quantity in DISORDER_QUANTITIES and not spec["disorder"]:
         raise StudyError(f"[disorder] of {path} names no disorder; add a [disorder.NAME] table with a type")
     spec["quantity"] = quantity
     spec["path"] = str(path)
@@ -408,9 +419,13 @@ def load_study(path):
     study.setdefault("output", f"results/{study['name']}.nc")
     study.setdefault("retries", 2)
     _check_tables(spec)
-    keywords = set(inspect.signature(QUANTITIES[quantity]).parameters) - {"model", "disorder"}
+    params = inspect.signature(QUANTITIES[quantity]).parameters
+    keywords = {name for name, p in params.items() if p.kind is not p.VAR_KEYWORD} - {"model", "disorder"}
+    if quantity == "spin_orbit_torque":  # its **options go to spin_density (and transport)
+        keywords |= set(inspect.signature(QUANTITIES["spin_density"]).parameters) - {
+            "model", "disorder", "observables"}
     check_keys(spec[quantity], keywords, f"bad keyword in [{quantity}] of {path}", f"keyword of {quantity}")
-    n_disorders = len(spec["disorder"]) if quantity == "transport" else 1
+    n_disorders = len(spec["disorder"]) if quantity in DISORDER_QUANTITIES else 1
     check_sweep_size(spec["sweep"], len(spec["models"]), n_disorders)  # before any value is built
     spec["axes"] = {key: sweep_values(values, key) for key, values in spec["sweep"].items()}
     _check_sweep_keys(spec, path)
@@ -449,7 +464,7 @@ def jobs(spec):
     points_dir = out.parent / (out.name + ".points")
     keys = list(spec["axes"])
     quantity = spec.get("quantity", "transport")
-    disorders = list(spec["disorder"]) if quantity == "transport" else [None]
+    disorders = list(spec["disorder"]) if quantity in DISORDER_QUANTITIES else [None]
     result = []
     # models outermost, disorder innermost: consecutive points share a Fermi surface
     for model_name in spec["models"]:
