@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, reject, settings, strategies as st
 
 import boltzspin as bs
 from boltzspin.collisions import compressed
@@ -81,7 +81,10 @@ def test_reported_bound_bounds_the_rate_error_on_random_models(alpha, dresselhau
     """Against the dense operator: every total rate's relative error is below ``error_bound``,
     every kernel element's error below ``pref ||M||^2 delta``, and the bound is not vacuous."""
     model = bs.Rashba(1.0, alpha, dresselhaus=dresselhaus, exchange=(0.0, 0.0, bz))
-    fs = fermi_surface(model, mu, 40)
+    try:
+        fs = fermi_surface(model, mu, 40)
+    except bs.DegenerateBandsError:  # alpha = |dresselhaus| without exchange: degenerate lines
+        reject()
     disorder = bs.GaussianCorrelated(0.01, 1.0, length)
     s = model.operators[obs]
     exact = scattering(fs, disorder, model, s, method="dense")
@@ -96,7 +99,10 @@ def test_reported_bound_bounds_the_rate_error_on_random_models(alpha, dresselhau
     pref = 2 * np.pi * 0.01
     delta = approx.error_bound * exact.out_rate.min() / (pref * weight_sum)  # per-element bound (||M|| = 1)
     assert np.abs(approx.dense() - exact.stored_kernel()).max() <= pref * delta
-    assert delta <= tol * (1 + 1e-12)
+    # m is chosen so that the interpolation bound is below tol; the floating-point term of the
+    # bound (ChebyshevKernel.roundoff, ~1e-11 for 729 nodes) comes on top and no m removes it
+    kernels = [v for part in approx.parts for v in vars(part).values() if isinstance(v, compressed.ChebyshevKernel)]
+    assert delta <= tol * (1 + 1e-12) + sum(k.roundoff() for k in kernels)
 
 
 def test_refusals_name_a_working_remedy():
